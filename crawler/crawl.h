@@ -1,0 +1,40 @@
+// The crawl loop: the only place where frontier, fetch, parse, match and report are wired.
+#ifndef MIRRORWATCH_CRAWLER_CRAWL_H_
+#define MIRRORWATCH_CRAWLER_CRAWL_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "crawler/options.h"
+#include "signatures/signature_set.h"
+
+namespace mw {
+
+struct CrawlSummary {
+  std::int64_t pages = 0;        // URLs fetched (whatever the outcome)
+  std::int64_t html_pages = 0;   // pages parsed and scored
+  std::int64_t errors = 0;       // fetches that failed
+  std::int64_t bytes = 0;        // body bytes received (decoded)
+  std::int64_t flagged_pages = 0;
+  std::size_t hosts = 0;         // distinct hosts queued
+  double seconds = 0;
+  std::map<std::string, std::int64_t> errors_by_kind;
+  std::map<std::string, std::set<std::string>> flagged_hosts;  // outlet -> hosts
+};
+
+// Crawls per `options`, scoring pages with `signatures`, and writes findings.jsonl and
+// pages.jsonl under options.out_dir (created if missing). Blocks until the crawl ends: when
+// the frontier is exhausted or max_pages URLs were fetched.
+// Returns an error message (bad seed, unwritable output, bad scope regex); empty on success,
+// with *summary filled. Network failures are not errors: they are recorded per page.
+std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures,
+                     CrawlSummary* summary);
+
+// A human-readable summary: pages, errors, rate, and the flagged hosts by outlet.
+std::string FormatSummary(const CrawlSummary& summary);
+
+}  // namespace mw
+
+#endif  // MIRRORWATCH_CRAWLER_CRAWL_H_

@@ -1,0 +1,89 @@
+// The fetch stage: libcurl's multi interface driven by a Boost.Asio event loop.
+#ifndef MIRRORWATCH_CRAWLER_FETCH_POOL_H_
+#define MIRRORWATCH_CRAWLER_FETCH_POOL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mw {
+
+struct FetchOptions {
+  std::vector<std::string> connect_to;  // curl --connect-to entries "HOST:PORT:CHOST:CPORT"
+  std::vector<std::string> headers;     // extra request headers "Name: value"
+  std::string user_agent;
+  long connect_timeout_ms = 10'000;
+  long timeout_ms = 30'000;
+  long low_speed_bytes = 512;  // abort when slower than this many bytes/s ...
+  long low_speed_seconds = 15;  // ... for this long
+  std::int64_t max_body = 8 << 20;  // decoded body bytes kept; larger bodies fail
+  long max_redirects = 10;
+  long max_connections = 64;           // total open connections
+  long max_host_connections = 4;       // per host name + port (curl's own cap, a backstop)
+  bool html_only = true;  // stop a transfer at the headers when it is not HTML
+};
+
+// Error kinds a fetch can end with, decided in one place from curl's codes.
+enum class FetchError {
+  kNone = 0,
+  kTimeout,
+  kConnect,
+  kResolve,
+  kTooLarge,      // body over FetchOptions::max_body (decoded)
+  kNotHtml,       // skipped at the headers: not an HTML content type
+  kTooManyRedirects,
+  kProtocol,      // malformed response, broken encoding, connection cut mid-body
+  kTls,
+  kRefused,       // scheme not allowed
+  kOther,
+};
+const char* FetchErrorName(FetchError error);
+
+struct FetchResult {
+  std::string url;        // as requested
+  std::string final_url;  // after redirects
+  long status = 0;        // HTTP status of the last response, 0 when none
+  std::string content_type;
+  std::string body;       // decoded (Content-Encoding undone), at most max_body bytes
+  std::string ip;         // the address connected to
+  int redirects = 0;
+  double seconds = 0;     // total transfer time
+  FetchError error = FetchError::kNone;
+  std::string error_text;  // curl's message, empty on success
+
+  bool ok() const { return error == FetchError::kNone; }
+};
+
+// Runs HTTP transfers concurrently on one io_context thread. Not thread-safe: every call and
+// every callback happens on the io_context's thread. Callbacks are posted, never run inside
+// Fetch(). The pool must outlive the io_context's processing of its handlers (destroy it after
+// io_context::run() has returned).
+class FetchPool {
+ public:
+  using Callback = std::function<void(FetchResult)>;
+
+  FetchPool(boost::asio::io_context& io, FetchOptions options);
+  ~FetchPool();
+  FetchPool(const FetchPool&) = delete;
+  FetchPool& operator=(const FetchPool&) = delete;
+
+  // Starts fetching `url`; `done` is called once with the result.
+  void Fetch(const std::string& url, Callback done);
+
+  // Transfers started and not yet completed.
+  std::size_t in_flight() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mw
+
+#endif  // MIRRORWATCH_CRAWLER_FETCH_POOL_H_

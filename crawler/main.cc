@@ -1,0 +1,75 @@
+// mirrorwatch: finds mirror websites branded as Amaq, al-Bayan radio, Halumu and Nashir.
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "crawler/crawl.h"
+#include "crawler/options.h"
+#include "signatures/signature_set.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: mirrorwatch COMMAND [OPTIONS]\n\n"
+    "commands:\n"
+    "  crawl [OPTIONS] [SEED-URL...]   crawl from seeds and flag branded mirror sites\n"
+    "                                  (mirrorwatch crawl --help lists every option)\n"
+    "  --version                       print the version\n"
+    "  --help                          this text\n";
+
+int Crawl(const std::vector<std::string>& args) {
+  mw::CrawlOptions options;
+  bool help = false;
+  if (std::string error = mw::ParseCrawlArgs(args, &options, &help); !error.empty()) {
+    std::fprintf(stderr, "mirrorwatch crawl: %s\n(see mirrorwatch crawl --help)\n",
+                 error.c_str());
+    return 2;
+  }
+  if (help) {
+    std::fputs(mw::CrawlHelp().c_str(), stdout);
+    return 0;
+  }
+  const std::string signature_file =
+      options.signatures.empty() ? MW_STOCK_SIGNATURES : options.signatures;
+  std::vector<mw::SignatureDiagnostic> diagnostics;
+  auto signatures = mw::SignatureSet::LoadFile(signature_file, &diagnostics);
+  for (const mw::SignatureDiagnostic& d : diagnostics) {
+    std::fprintf(stderr, "%s\n", d.ToString().c_str());
+  }
+  if (!signatures) {
+    std::fprintf(stderr, "mirrorwatch crawl: cannot load signatures from %s\n",
+                 signature_file.c_str());
+    return 2;
+  }
+  mw::CrawlSummary summary;
+  if (std::string error = mw::RunCrawl(options, *signatures, &summary); !error.empty()) {
+    std::fprintf(stderr, "mirrorwatch crawl: %s\n", error.c_str());
+    return 2;
+  }
+  std::fputs(mw::FormatSummary(summary).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("mirrorwatch %s (%s)\n", MW_VERSION, curl_version());
+    return 0;
+  }
+  if (args[0] == "crawl") {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int status = Crawl({args.begin() + 1, args.end()});
+    curl_global_cleanup();
+    return status;
+  }
+  std::fprintf(stderr, "mirrorwatch: unknown command '%s'\n%s", args[0].c_str(), kUsage);
+  return 2;
+}

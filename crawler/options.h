@@ -1,0 +1,58 @@
+// Every crawl option, declared once: the command line, --help and docs/options.md come from here.
+#ifndef MIRRORWATCH_CRAWLER_OPTIONS_H_
+#define MIRRORWATCH_CRAWLER_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mw {
+
+struct CrawlOptions {
+  std::vector<std::string> seeds;       // seed URLs given as arguments
+  std::string seeds_file;               // one seed URL per line; '#' starts a comment
+  std::string out_dir = "mirrorwatch-out";
+  std::string signatures;               // signature file; empty = the stock rules
+  std::vector<std::string> connect_to;  // curl-style HOST:PORT:CHOST:CPORT
+  std::vector<std::string> headers;
+  std::string user_agent = "mirrorwatch/" MW_VERSION " (+https://mirrorwatch.invalid/contact)";
+  std::int64_t max_pages = 100'000;
+  int max_depth = 12;
+  std::string scope = "any";  // any | same-host | a host regex (RE2)
+  int concurrency = 32;
+  int per_host = 4;
+  int workers = 0;  // parse/match threads; 0 = one per core
+  long connect_timeout_ms = 10'000;
+  long timeout_ms = 30'000;
+  std::int64_t max_body = 8 << 20;
+  long max_redirects = 10;
+  std::string progress = "auto";  // auto | always | never
+};
+
+// One command-line option. `set` parses a value into the options and returns an error message
+// (empty on success); `show` prints the current value, so show(CrawlOptions{}) is the default.
+struct OptionSpec {
+  std::string_view name;   // without the leading "--"
+  std::string_view value;  // placeholder for --help ("N", "DIR"); empty for a flag
+  std::string_view help;
+  std::function<std::string(CrawlOptions&, std::string_view)> set;
+  std::function<std::string(const CrawlOptions&)> show;
+  bool repeatable = false;
+};
+
+// The crawl options, in --help order.
+const std::vector<OptionSpec>& CrawlOptionSpecs();
+
+// Parses `crawl` arguments (options and seed URLs). Returns an error message, empty on success.
+// Sets *help when --help was given.
+std::string ParseCrawlArgs(const std::vector<std::string>& args, CrawlOptions* options,
+                           bool* help);
+
+// The option table as --help text (each option with its default).
+std::string CrawlHelp();
+
+}  // namespace mw
+
+#endif  // MIRRORWATCH_CRAWLER_OPTIONS_H_

@@ -1,0 +1,36 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what is missing, then build.
+# Sourced, not run.
+
+MW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MW_SHARED=${MW_SHARED:-$(cd "$MW_ROOT/.." && pwd)/shared}
+MW_BUILD=${MW_BUILD:-$MW_ROOT/build}
+
+# Debian 12 packages the build, the tests and the demo need.
+MW_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config python3
+  libcurl4-openssl-dev libssl-dev libgumbo-dev libre2-dev libyaml-cpp-dev
+  libuchardet-dev libicu-dev libboost-dev nlohmann-json3-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev nginx-light curl
+)
+
+mw_install() {
+  local missing=()
+  for p in "${MW_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+mw_build() {
+  cmake -S "$MW_ROOT" -B "$MW_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$MW_BUILD" -j "$(nproc)"
+}
+
+# A free TCP port on 127.0.0.1.
+mw_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,244 @@
+// The crawl loop against a real HTTP server on loopback.
+#include "crawler/crawl.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/crawler/test_server.h"
+
+namespace mw {
+namespace {
+
+using testing::Reply;
+using testing::TestServer;
+
+constexpr int kHosts = 10;
+constexpr int kPagesPerHost = 20;
+
+// Host i's page j links to pages 2j+1 and 2j+2 of the same host (a binary tree, so depth
+// grows), back to its index, to the next host, and to junk a crawler must not follow.
+Reply SiteReply(const std::string& host, const std::string& target) {
+  int h = -1;
+  if (std::sscanf(host.c_str(), "h%d.test", &h) != 1 || h < 0 || h >= kHosts) {
+    return {404, "text/html", "no such host"};
+  }
+  int page = 0;
+  if (target != "/" && std::sscanf(target.c_str(), "/p%d.html", &page) != 1) {
+    return {404, "text/html", "not found"};
+  }
+  if (page >= kPagesPerHost) return {404, "text/html", "not found"};
+  std::string body = "<html><head><title>page " + std::to_string(page) + "</title></head><body>";
+  for (int child : {2 * page + 1, 2 * page + 2}) {
+    if (child < kPagesPerHost) {
+      body += "<a href='p" + std::to_string(child) + ".html#top'>child</a> ";
+      body += "<a href='/p" + std::to_string(child) + ".html'>again</a> ";
+    }
+  }
+  body += "<a href='./'>home</a> <a href='http://H" + std::to_string((h + 1) % kHosts) +
+          ".TEST:80/'>next host</a> <a href='mailto:x@h.test'>mail</a> "
+          "<a href='javascript:void(0)'>js</a></body></html>";
+  return {200, "text/html; charset=utf-8", body};
+}
+
+std::vector<nlohmann::json> ReadJsonLines(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+class CrawlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mw-crawl-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::vector<SignatureDiagnostic> errors;
+    signatures_ = SignatureSet::LoadString(R"(
+version: 1
+outlets:
+  - id: example
+    name: Example Agency
+    threshold: 5
+    rules:
+      - id: example.title
+        fields: [title]
+        literal: Example Agency
+        weight: 5
+)",
+                                           "test.yaml", &errors);
+    ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CrawlOptions Options(const TestServer& server) const {
+    CrawlOptions options;
+    options.out_dir = dir_.string();
+    options.connect_to = {server.connect_to()};
+    options.progress = "never";
+    options.max_depth = 100;
+    return options;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SignatureSet> signatures_;
+};
+
+TEST_F(CrawlTest, FetchesEveryReachablePageExactlyOnceWithinCaps) {
+  TestServer server(SiteReply, std::chrono::milliseconds(3));
+  CrawlOptions options = Options(server);
+  options.seeds = {"http://h0.test/"};
+  options.concurrency = 12;
+  options.per_host = 2;
+  CrawlSummary summary;
+  ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "");
+
+  std::map<std::string, int> requests = server.requests();
+  // Every host's root and pages 1..19 (page 0 is only ever linked as the root).
+  EXPECT_EQ(requests.size(), static_cast<std::size_t>(kHosts * kPagesPerHost));
+  for (const auto& [url, count] : requests) EXPECT_EQ(count, 1) << url << " fetched twice";
+  for (const auto& [host, peak] : server.peak_per_host()) {
+    EXPECT_LE(peak, options.per_host) << host;
+  }
+  EXPECT_LE(server.peak_total(), options.concurrency);
+  EXPECT_GT(server.peak_total(), options.per_host) << "hosts were not crawled in parallel";
+  EXPECT_EQ(summary.pages, kHosts * kPagesPerHost);
+  EXPECT_EQ(summary.errors, 0);
+  EXPECT_EQ(ReadJsonLines((dir_ / "pages.jsonl").string()).size(),
+            static_cast<std::size_t>(kHosts * kPagesPerHost));
+}
+
+TEST_F(CrawlTest, SameHostScopeAndMaxPagesAndMaxDepth) {
+  TestServer server(SiteReply);
+  struct Case {
+    std::string scope;
+    int max_depth;
+    std::int64_t max_pages;
+    std::size_t expected;
+    const char* why;
+  } cases[] = {
+      {"same-host", 100, 1000, kPagesPerHost, "links to the next host are out of scope"},
+      {"any", 100, 7, 7, "the page cap stops the crawl"},
+      {"same-host", 1, 1000, 3, "root at depth 0, its two children at depth 1"},
+      {"^h[01]\\.test$", 100, 1000, 2 * kPagesPerHost, "a host regex scopes to two hosts"},
+  };
+  for (const Case& c : cases) {
+    std::filesystem::remove_all(dir_);
+    TestServer fresh(SiteReply);
+    CrawlOptions options = Options(fresh);
+    options.seeds = {"http://h0.test/"};
+    options.scope = c.scope;
+    options.max_depth = c.max_depth;
+    options.max_pages = c.max_pages;
+    CrawlSummary summary;
+    ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "") << c.why;
+    EXPECT_EQ(fresh.requests().size(), c.expected) << c.why;
+  }
+}
+
+TEST_F(CrawlTest, FlaggedPageWritesFindingWithEvidence) {
+  TestServer server([](const std::string& host, const std::string& target) -> Reply {
+    if (host == "brand.test" && target == "/") {
+      return {200, "text/html",
+              "<title>Example Agency</title><body><a href='/about'>about</a></body>"};
+    }
+    if (host == "brand.test" && target == "/about") {
+      return {200, "text/html", "<title>About us</title><body>lorem ipsum</body>"};
+    }
+    return {404, "text/html", ""};
+  });
+  CrawlOptions options = Options(server);
+  options.seeds = {"http://brand.test/"};
+  CrawlSummary summary;
+  ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "");
+  auto findings = ReadJsonLines((dir_ / "findings.jsonl").string());
+  ASSERT_EQ(findings.size(), 1u);
+  const auto& f = findings[0];
+  EXPECT_EQ(f["url"], "http://brand.test/");
+  EXPECT_EQ(f["host"], "brand.test");
+  EXPECT_EQ(f["outlet"], "example");
+  EXPECT_EQ(f["status"], 200);
+  EXPECT_EQ(f["ip"], "127.0.0.1");
+  EXPECT_EQ(f["sha256"].get<std::string>().size(), 64u);
+  ASSERT_EQ(f["rules"].size(), 1u);
+  EXPECT_EQ(f["rules"][0]["id"], "example.title");
+  EXPECT_EQ(f["rules"][0]["field"], "title");
+  EXPECT_NE(f["rules"][0]["snippet"].get<std::string>().find("Example Agency"),
+            std::string::npos);
+  EXPECT_EQ(summary.flagged_hosts["example"], std::set<std::string>{"brand.test"});
+}
+
+TEST_F(CrawlTest, HostileResponsesAreRecordedAndTheCrawlGoesOn) {
+  TestServer server([](const std::string&, const std::string& target) -> Reply {
+    if (target == "/") {
+      return {200, "text/html",
+              "<a href='/big'>a</a><a href='/loop'>b</a><a href='/image'>c</a>"
+              "<a href='/missing'>d</a><a href='/moved'>e</a><a href='/ok'>f</a>"};
+    }
+    if (target == "/big") return {200, "text/html", std::string(300 * 1024, 'x')};
+    if (target == "/loop") return {302, "text/html", "", {{"Location", "/loop"}}};
+    if (target == "/image") return {200, "image/png", std::string(1000, '\x89')};
+    if (target == "/moved") return {301, "text/html", "", {{"Location", "/ok"}}};
+    if (target == "/ok") return {200, "text/html", "<title>fine</title>"};
+    return {404, "text/html", "gone"};
+  });
+  CrawlOptions options = Options(server);
+  options.seeds = {"http://hostile.test/"};
+  options.max_body = 100 * 1024;
+  options.max_redirects = 5;
+  CrawlSummary summary;
+  ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "");
+  std::map<std::string, nlohmann::json> pages;
+  for (auto& line : ReadJsonLines((dir_ / "pages.jsonl").string())) {
+    pages[line["url"].get<std::string>()] = line;
+  }
+  struct Case {
+    const char* url;
+    const char* error_kind;  // nullptr: no error
+    int status;
+    const char* why;
+  } cases[] = {
+      {"http://hostile.test/big", "too_large", 200, "a body over --max-body is cut off"},
+      {"http://hostile.test/loop", "too_many_redirects", 302, "a redirect loop ends"},
+      {"http://hostile.test/image", "not_html", 200, "non-HTML stops at the headers"},
+      {"http://hostile.test/missing", nullptr, 404, "a 404 is a result, not an error"},
+      {"http://hostile.test/moved", nullptr, 200, "a redirect is followed"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(pages.count(c.url)) << c.url << ": " << c.why;
+    const auto& page = pages[c.url];
+    EXPECT_EQ(page["status"], c.status) << c.why;
+    if (c.error_kind) {
+      EXPECT_EQ(page["error_kind"], c.error_kind) << c.why;
+    } else {
+      EXPECT_TRUE(page["error"].is_null()) << c.why;
+    }
+  }
+  // /ok is reached through /moved first or directly, but fetched as its own URL at most once
+  // more: the redirect's end is marked seen.
+  EXPECT_LE(server.requests()["hostile.test/ok"], 2);
+}
+
+TEST_F(CrawlTest, BadSeedsAreClearErrors) {
+  CrawlOptions options;
+  options.out_dir = dir_.string();
+  CrawlSummary summary;
+  EXPECT_NE(RunCrawl(options, *signatures_, &summary).find("no seeds"), std::string::npos);
+  options.seeds = {"ftp://x.test/"};
+  EXPECT_NE(RunCrawl(options, *signatures_, &summary).find("not an absolute http(s) URL"),
+            std::string::npos);
+  options.seeds = {"http://x.test/"};
+  options.scope = "([";
+  EXPECT_NE(RunCrawl(options, *signatures_, &summary).find("--scope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mw

@@ -1,0 +1,68 @@
+#include "crawler/options.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace mw {
+namespace {
+
+TEST(Options, HelpListsEveryOptionWithItsDefault) {
+  const std::string help = CrawlHelp();
+  const CrawlOptions defaults;
+  for (const OptionSpec& spec : CrawlOptionSpecs()) {
+    EXPECT_NE(help.find("--" + std::string(spec.name)), std::string::npos) << spec.name;
+    EXPECT_NE(help.find("(default: " + spec.show(defaults) + ")"), std::string::npos)
+        << spec.name;
+  }
+}
+
+TEST(Options, DocsListEveryOption) {
+  std::ifstream in(std::string(MW_SOURCE_DIR) + "/docs/options.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  for (const OptionSpec& spec : CrawlOptionSpecs()) {
+    EXPECT_NE(docs.str().find("`--" + std::string(spec.name) + "`"), std::string::npos)
+        << "docs/options.md lacks --" << spec.name << " (regenerate with mirrorwatch crawl --help)";
+  }
+}
+
+TEST(Options, ParsesValuesAndRejectsBadOnes) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error_part;  // empty: accepted
+    const char* why;
+  } cases[] = {
+      {{"--concurrency", "8", "http://a.test/"}, "", "value as next argument"},
+      {{"--per-host=3"}, "", "value after '='"},
+      {{"--max-body", "2M"}, "", "size suffix"},
+      {{"--concurrency", "0"}, "at least 1", "zero concurrency would never fetch"},
+      {{"--concurrency", "many"}, "not a whole number", "not a number"},
+      {{"--no-such-option"}, "unknown option", "typo"},
+      {{"--out"}, "needs a value", "missing value"},
+      {{"--progress", "sometimes"}, "auto, always or never", "enum"},
+  };
+  for (const Case& c : cases) {
+    CrawlOptions options;
+    bool help = false;
+    const std::string error = ParseCrawlArgs(c.args, &options, &help);
+    if (c.error_part.empty()) {
+      EXPECT_EQ(error, "") << c.why;
+    } else {
+      EXPECT_NE(error.find(c.error_part), std::string::npos) << c.why << ": " << error;
+    }
+  }
+  CrawlOptions options;
+  bool help = false;
+  ASSERT_EQ(ParseCrawlArgs({"--connect-to", "::127.0.0.1:1", "--connect-to", "a:80:b:81",
+                            "--max-body", "2M", "http://x.test/"},
+                           &options, &help),
+            "");
+  EXPECT_EQ(options.connect_to.size(), 2u) << "--connect-to repeats";
+  EXPECT_EQ(options.max_body, 2 << 20);
+  EXPECT_EQ(options.seeds, std::vector<std::string>{"http://x.test/"});
+}
+
+}  // namespace
+}  // namespace mw

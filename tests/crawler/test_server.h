@@ -1,0 +1,156 @@
+// An HTTP/1.1 server on 127.0.0.1 for tests: Boost.Beast, a thread per connection, keep-alive.
+// It records every request and the most requests it handled at once for each host.
+#ifndef MIRRORWATCH_TESTS_CRAWLER_TEST_SERVER_H_
+#define MIRRORWATCH_TESTS_CRAWLER_TEST_SERVER_H_
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mw::testing {
+
+namespace http = boost::beast::http;
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class TestServer {
+ public:
+  // `handler` gets the Host header (lower-case, port dropped) and the request target.
+  using Handler = std::function<Reply(const std::string& host, const std::string& target)>;
+
+  explicit TestServer(Handler handler, std::chrono::milliseconds delay = {})
+      : handler_(std::move(handler)), delay_(delay), acceptor_(io_) {
+    using boost::asio::ip::tcp;
+    tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+
+  ~TestServer() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    accept_thread_.join();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& socket : sockets_) socket->shutdown(boost::asio::socket_base::shutdown_both, ec);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+
+  int port() const { return port_; }
+  // "::127.0.0.1:PORT": a --connect-to entry that sends every host here.
+  std::string connect_to() const { return "::127.0.0.1:" + std::to_string(port_); }
+
+  // host + target -> how many times it was requested.
+  std::map<std::string, int> requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+  std::map<std::string, int> peak_per_host() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_;
+  }
+  int peak_total() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_total_;
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (ec) {
+        if (stopping_) return;
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      sockets_.push_back(socket);
+      threads_.emplace_back([this, socket] { Serve(*socket); });
+    }
+  }
+
+  void Serve(boost::asio::ip::tcp::socket& socket) {
+    boost::beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::string_body> request;
+      boost::system::error_code ec;
+      http::read(socket, buffer, request, ec);
+      if (ec) return;
+      std::string host(request[http::field::host]);
+      if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
+      for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string target(request.target());
+      Enter(host, target);
+      if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+      Reply reply = handler_(host, target);
+      Leave(host);
+      http::response<http::string_body> response(static_cast<http::status>(reply.status),
+                                                 request.version());
+      response.set(http::field::content_type, reply.content_type);
+      for (auto& [name, value] : reply.headers) response.set(name, value);
+      response.body() = std::move(reply.body);
+      response.keep_alive(request.keep_alive());
+      response.prepare_payload();
+      http::write(socket, response, ec);
+      if (ec || !request.keep_alive()) return;
+    }
+  }
+
+  void Enter(const std::string& host, const std::string& target) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++requests_[host + target];
+    int& now = active_[host];
+    ++now;
+    peak_[host] = std::max(peak_[host], now);
+    ++active_total_;
+    peak_total_ = std::max(peak_total_, active_total_);
+  }
+
+  void Leave(const std::string& host) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --active_[host];
+    --active_total_;
+  }
+
+  Handler handler_;
+  std::chrono::milliseconds delay_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread accept_thread_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+  std::map<std::string, int> requests_;
+  std::map<std::string, int> active_;
+  std::map<std::string, int> peak_;
+  int active_total_ = 0;
+  int peak_total_ = 0;
+};
+
+}  // namespace mw::testing
+
+#endif  // MIRRORWATCH_TESTS_CRAWLER_TEST_SERVER_H_
