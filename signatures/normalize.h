@@ -23,6 +23,12 @@ struct NormalizedText {
 // (alef variants -> U+0627, alef maksura -> yeh, teh marbuta -> heh, waw/yeh with hamza -> waw/yeh);
 // Cyrillic/Greek homoglyphs of Latin letters -> Latin; Arabic-Indic digits -> ASCII;
 // whitespace runs -> one space. Invalid UTF-8 is tolerated (bad bytes dropped).
+// NFKC is applied one code point at a time (no composition across characters): a combining
+// hamza/madda after a bare alef is dropped like the other marks, which gives the same result,
+// but a decomposed Latin accent (e + U+0301) stays distinct from the composed one (é).
+// Spacing accents and isolated tashkeel forms, which NFKC spells as space + combining mark,
+// lose the space. Whitespace runs are collapsed, not trimmed: " a " stays " a ".
+// REQUIRES: utf8.size() < 4 GiB (origins are 32-bit).
 // Never throws; thread-safe.
 NormalizedText NormalizeForMatch(std::string_view utf8);
 

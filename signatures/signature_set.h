@@ -17,7 +17,7 @@ struct SignatureDiagnostic {
   int line = 0;
   int column = 0;
   std::string message;
-  std::string ToString() const;  // "file:line:col: message"
+  std::string ToString() const;  // "file:line:col: message"; "file: message" when line is 0
 };
 
 // One rule that fired on a page.
@@ -25,8 +25,10 @@ struct RuleHit {
   std::string rule_id;
   Field field;
   double weight = 0;
-  int count = 0;        // occurrences in that field
-  std::string snippet;  // the ORIGINAL text around the first match (about +-40 characters)
+  int count = 0;  // occurrences in that field, counted up to 100
+  // The ORIGINAL text around the first match: 40 code points either side, whitespace runs as
+  // one space, ill-formed UTF-8 as U+FFFD.
+  std::string snippet;
 };
 
 // One outlet's verdict on a page.
@@ -35,6 +37,7 @@ struct OutletScore {
   double score = 0;    // sum of the weights of the distinct rules that fired
   double threshold = 0;
   bool flagged = false;  // score >= threshold and the outlet's conditions hold
+  // In file order; each rule once, with the first field (in enum order) where it fired.
   std::vector<RuleHit> hits;
 };
 
