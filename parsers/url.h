@@ -14,7 +14,8 @@ namespace mw {
 // Normalisation: scheme and host lower-cased; default port (80/443) dropped; fragment dropped;
 // dot-segments removed; an empty path becomes "/"; percent-encoding normalised (unreserved
 // characters decoded, other escapes upper-case hex, raw non-ASCII bytes (IRIs) and spaces
-// percent-encoded as UTF-8).
+// percent-encoded as UTF-8). Also: an empty query ("?") is dropped, user name and password are
+// dropped, and internationalised host names become punycode (UTS #46, as browsers do).
 struct Url {
   std::string spec;    // "http://host.test/a/b?q=1"
   std::string scheme;  // "http" or "https"
@@ -33,7 +34,9 @@ struct Url {
 std::optional<Url> ParseUrl(std::string_view text);
 
 // Resolves a reference as found in an href (relative, root-relative, protocol-relative or
-// absolute; surrounding whitespace ignored) against `base` per RFC 3986, then normalises.
+// absolute; surrounding whitespace ignored, tabs and newlines inside removed, as browsers do)
+// against `base` per RFC 3986, then normalises. An empty or fragment-only reference yields
+// `base` itself; with an empty `base` only absolute references resolve.
 // Returns nullopt when the result is not http(s) (javascript:, mailto:, data:, ftp: ...) or invalid.
 // Never throws; thread-safe.
 std::optional<Url> ResolveUrl(const Url& base, std::string_view ref);
