@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -132,6 +133,7 @@ class CrawlLoop {
         fetch_(io_, MakeFetchOptions(options)),
         frontier_(NewMemoryFrontier(options.per_host)),
         progress_timer_(io_),
+        keep_running_(io_.get_executor()),
         pages_out_(pages_out),
         findings_out_(findings_out) {}
 
@@ -163,7 +165,6 @@ class CrawlLoop {
     fetch.max_body = options.max_body;
     fetch.max_redirects = options.max_redirects;
     fetch.max_connections = options.concurrency;
-    fetch.max_host_connections = options.per_host;
     return fetch;
   }
 
@@ -325,6 +326,7 @@ class CrawlLoop {
     if (finished_) return;
     finished_ = true;
     progress_timer_.cancel();
+    keep_running_.reset();
     io_.stop();
   }
 
@@ -337,6 +339,8 @@ class CrawlLoop {
   FetchPool fetch_;
   std::unique_ptr<Frontier> frontier_;
   asio::steady_timer progress_timer_;
+  // The loop has work while pages are in the worker pool, which io_context cannot see.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
   std::FILE* pages_out_;
   std::FILE* findings_out_;
   Clock::time_point start_;

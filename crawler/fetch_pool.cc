@@ -144,7 +144,6 @@ FetchPool::Impl::Impl(asio::io_context& io, FetchOptions options)
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_connections);
-  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_connections);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
   // The multi handle already pools connections for its transfers; the share handle adds the

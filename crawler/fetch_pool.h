@@ -24,8 +24,10 @@ struct FetchOptions {
   long low_speed_seconds = 15;  // ... for this long
   std::int64_t max_body = 8 << 20;  // decoded body bytes kept; larger bodies fail
   long max_redirects = 10;
-  long max_connections = 64;           // total open connections
-  long max_host_connections = 4;       // per host name + port (curl's own cap, a backstop)
+  // Total open connections. There is deliberately no per-host connection cap here: curl keys
+  // CURLMOPT_MAX_HOST_CONNECTIONS on the connect-to target when --connect-to is used, so it
+  // would cap every mapped host together. The frontier enforces the per-host cap.
+  long max_connections = 64;
   bool html_only = true;  // stop a transfer at the headers when it is not HTML
 };
 

@@ -21,14 +21,16 @@ constexpr char kUsage[] =
 
 int Crawl(const std::vector<std::string>& args) {
   mw::CrawlOptions options;
-  bool help = false;
+  mw::HelpRequest help = mw::HelpRequest::kNone;
   if (std::string error = mw::ParseCrawlArgs(args, &options, &help); !error.empty()) {
     std::fprintf(stderr, "mirrorwatch crawl: %s\n(see mirrorwatch crawl --help)\n",
                  error.c_str());
     return 2;
   }
-  if (help) {
-    std::fputs(mw::CrawlHelp().c_str(), stdout);
+  if (help != mw::HelpRequest::kNone) {
+    std::fputs(help == mw::HelpRequest::kText ? mw::CrawlHelp().c_str()
+                                              : mw::CrawlOptionsMarkdown().c_str(),
+               stdout);
     return 0;
   }
   const std::string signature_file =

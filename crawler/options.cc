@@ -86,9 +86,9 @@ std::vector<OptionSpec> MakeSpecs() {
   specs.push_back(ListOption(
       "connect-to", "HOST:PORT:CHOST:CPORT",
       "connect to CHOST:CPORT instead of HOST:PORT, as curl does; '::127.0.0.1:8080' maps "
-      "every host (repeatable)",
+      "every host; repeatable",
       &CrawlOptions::connect_to));
-  specs.push_back(ListOption("header", "'NAME: VALUE'", "extra request header (repeatable)",
+  specs.push_back(ListOption("header", "'NAME: VALUE'", "extra request header; repeatable",
                              &CrawlOptions::headers));
   specs.push_back(StringOption("user-agent", "TEXT", "User-Agent request header",
                                &CrawlOptions::user_agent));
@@ -117,7 +117,7 @@ std::vector<OptionSpec> MakeSpecs() {
   specs.push_back(IntOption<long>("max-redirects", "follow at most N redirects per URL",
                                   &CrawlOptions::max_redirects, 0));
   specs.push_back({"progress", "auto|always|never",
-                   "live progress line on stderr (auto: only when it is a terminal)",
+                   "live progress line on stdout (auto: only when stdout is a terminal)",
                    [](CrawlOptions& o, std::string_view v) {
                      if (v != "auto" && v != "always" && v != "never") {
                        return std::string("must be auto, always or never");
@@ -137,12 +137,16 @@ const std::vector<OptionSpec>& CrawlOptionSpecs() {
 }
 
 std::string ParseCrawlArgs(const std::vector<std::string>& args, CrawlOptions* options,
-                           bool* help) {
-  *help = false;
+                           HelpRequest* help) {
+  *help = HelpRequest::kNone;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
-      *help = true;
+      *help = HelpRequest::kText;
+      continue;
+    }
+    if (arg == "--help-markdown") {
+      *help = HelpRequest::kMarkdown;
       continue;
     }
     if (arg.substr(0, 2) != "--") {
@@ -187,6 +191,25 @@ std::string CrawlHelp() {
     out << head << "\n      " << spec.help << " (default: " << spec.show(defaults) << ")\n";
   }
   out << "  --help\n      this text\n";
+  return out.str();
+}
+
+std::string CrawlOptionsMarkdown() {
+  std::ostringstream out;
+  const CrawlOptions defaults;
+  out << "| option | default | what it does |\n|---|---|---|\n";
+  for (const OptionSpec& spec : CrawlOptionSpecs()) {
+    auto cell = [](std::string text) {
+      for (std::size_t at = 0; (at = text.find('|', at)) != std::string::npos; at += 2) {
+        text.replace(at, 1, "\\|");
+      }
+      return text;
+    };
+    std::string name = "--" + std::string(spec.name);
+    if (!spec.value.empty()) name += " " + std::string(spec.value);
+    out << "| `" << cell(name) << "` | `" << cell(spec.show(defaults)) << "` | "
+        << cell(std::string(spec.help)) << " |\n";
+  }
   return out.str();
 }
 

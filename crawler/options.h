@@ -45,13 +45,17 @@ struct OptionSpec {
 // The crawl options, in --help order.
 const std::vector<OptionSpec>& CrawlOptionSpecs();
 
+enum class HelpRequest { kNone, kText, kMarkdown };
+
 // Parses `crawl` arguments (options and seed URLs). Returns an error message, empty on success.
-// Sets *help when --help was given.
+// Sets *help when --help (or --help-markdown) was given.
 std::string ParseCrawlArgs(const std::vector<std::string>& args, CrawlOptions* options,
-                           bool* help);
+                           HelpRequest* help);
 
 // The option table as --help text (each option with its default).
 std::string CrawlHelp();
+// The option table as a markdown table (docs/options.md embeds it verbatim).
+std::string CrawlOptionsMarkdown();
 
 }  // namespace mw
 

@@ -20,6 +20,10 @@ namespace mw::testing {
 namespace http = boost::beast::http;
 
 struct Reply {
+  Reply(int status, std::string content_type, std::string body,
+        std::vector<std::pair<std::string, std::string>> headers = {})
+      : status(status), content_type(std::move(content_type)), body(std::move(body)),
+        headers(std::move(headers)) {}
   int status = 200;
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
@@ -46,8 +50,15 @@ class TestServer {
   ~TestServer() {
     stopping_ = true;
     boost::system::error_code ec;
+    {
+      // Closing the acceptor does not wake a blocking accept(); a connection does.
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::socket wake(io);
+      wake.connect({boost::asio::ip::make_address("127.0.0.1"),
+                    static_cast<unsigned short>(port_)}, ec);
+      accept_thread_.join();
+    }
     acceptor_.close(ec);
-    accept_thread_.join();
     std::vector<std::thread> threads;
     {
       std::lock_guard<std::mutex> lock(mutex_);
