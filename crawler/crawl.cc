@@ -73,42 +73,64 @@ std::string TrimLine(std::string line) {
   return line;
 }
 
-// Which hosts links may lead to. Immutable once built, so workers read it without locks.
+// Which links are followed: a host scope plus optional URL accept/reject patterns. Immutable
+// once built, so workers read it without locks.
 class Scope {
  public:
-  static std::string Make(const std::string& spec, const std::vector<Url>& seeds,
+  static std::string Make(const CrawlOptions& options, const std::vector<Url>& seeds,
                           std::unique_ptr<Scope>* out) {
     auto scope = std::make_unique<Scope>();
-    if (spec == "any") {
+    if (options.scope == "any") {
       scope->kind_ = Kind::kAny;
-    } else if (spec == "same-host") {
+    } else if (options.scope == "same-host") {
       scope->kind_ = Kind::kSeedHosts;
       for (const Url& seed : seeds) scope->hosts_.insert(seed.host);
     } else {
-      scope->kind_ = Kind::kRegex;
-      RE2::Options options;
-      options.set_log_errors(false);
-      scope->regex_ = std::make_unique<RE2>(spec, options);
-      if (!scope->regex_->ok()) return "--scope " + spec + ": " + scope->regex_->error();
+      scope->kind_ = Kind::kHostRegex;
+      if (std::string e = Compile("--scope", options.scope, &scope->host_regex_); !e.empty()) {
+        return e;
+      }
+    }
+    if (std::string e = Compile("--accept", options.accept, &scope->accept_); !e.empty()) {
+      return e;
+    }
+    if (std::string e = Compile("--reject", options.reject, &scope->reject_); !e.empty()) {
+      return e;
     }
     *out = std::move(scope);
     return "";
   }
 
   bool Allows(const Url& url) const {
+    if (accept_ && !RE2::PartialMatch(url.spec, *accept_)) return false;
+    if (reject_ && RE2::PartialMatch(url.spec, *reject_)) return false;
     switch (kind_) {
       case Kind::kAny: return true;
       case Kind::kSeedHosts: return hosts_.count(url.host) > 0;
-      case Kind::kRegex: return RE2::PartialMatch(url.host, *regex_);
+      case Kind::kHostRegex: return RE2::PartialMatch(url.host, *host_regex_);
     }
     return false;
   }
 
  private:
-  enum class Kind { kAny, kSeedHosts, kRegex };
+  enum class Kind { kAny, kSeedHosts, kHostRegex };
+
+  // Leaves *regex null for an empty pattern.
+  static std::string Compile(const char* option, const std::string& pattern,
+                             std::unique_ptr<RE2>* regex) {
+    if (pattern.empty()) return "";
+    RE2::Options re_options;
+    re_options.set_log_errors(false);
+    *regex = std::make_unique<RE2>(pattern, re_options);
+    if (!(*regex)->ok()) return std::string(option) + " " + pattern + ": " + (*regex)->error();
+    return "";
+  }
+
   Kind kind_ = Kind::kAny;
   std::unordered_set<std::string> hosts_;
-  std::unique_ptr<RE2> regex_;
+  std::unique_ptr<RE2> host_regex_;
+  std::unique_ptr<RE2> accept_;
+  std::unique_ptr<RE2> reject_;
 };
 
 // What a worker hands back to the loop for one page.
@@ -393,7 +415,7 @@ std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures
   std::vector<Url> seeds;
   if (std::string error = LoadSeeds(options, &seeds); !error.empty()) return error;
   std::unique_ptr<Scope> scope;
-  if (std::string error = Scope::Make(options.scope, seeds, &scope); !error.empty()) {
+  if (std::string error = Scope::Make(options, seeds, &scope); !error.empty()) {
     return error;
   }
   std::error_code ec;

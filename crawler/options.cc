@@ -100,6 +100,13 @@ std::vector<OptionSpec> MakeSpecs() {
       "scope", "SCOPE",
       "which hosts to follow links to: 'any', 'same-host' (the seeds' hosts) or a host regex",
       &CrawlOptions::scope));
+  specs.push_back(StringOption(
+      "accept", "REGEX",
+      "follow only links whose normalised URL matches REGEX (RE2, unanchored); seeds always",
+      &CrawlOptions::accept));
+  specs.push_back(StringOption("reject", "REGEX",
+                               "never follow links whose normalised URL matches REGEX (RE2)",
+                               &CrawlOptions::reject));
   specs.push_back(IntOption<int>("concurrency", "transfers in flight at most, in total",
                                  &CrawlOptions::concurrency, 1));
   specs.push_back(IntOption<int>("per-host", "transfers in flight at most, per host",

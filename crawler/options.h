@@ -21,6 +21,8 @@ struct CrawlOptions {
   std::int64_t max_pages = 100'000;
   int max_depth = 12;
   std::string scope = "any";  // any | same-host | a host regex (RE2)
+  std::string accept;         // follow only links whose URL matches this RE2 regex
+  std::string reject;         // never follow links whose URL matches this RE2 regex
   int concurrency = 32;
   int per_host = 4;
   int workers = 0;  // parse/match threads; 0 = one per core

@@ -122,13 +122,17 @@ TEST_F(CrawlTest, SameHostScopeAndMaxPagesAndMaxDepth) {
     std::string scope;
     int max_depth;
     std::int64_t max_pages;
+    std::string accept;
+    std::string reject;
     std::size_t expected;
     const char* why;
   } cases[] = {
-      {"same-host", 100, 1000, kPagesPerHost, "links to the next host are out of scope"},
-      {"any", 100, 7, 7, "the page cap stops the crawl"},
-      {"same-host", 1, 1000, 3, "root at depth 0, its two children at depth 1"},
-      {"^h[01]\\.test$", 100, 1000, 2 * kPagesPerHost, "a host regex scopes to two hosts"},
+      {"same-host", 100, 1000, "", "", kPagesPerHost, "links to the next host are out of scope"},
+      {"any", 100, 7, "", "", 7, "the page cap stops the crawl"},
+      {"same-host", 1, 1000, "", "", 3, "root at depth 0, its two children at depth 1"},
+      {"^h[01]\\.test$", 100, 1000, "", "", 2 * kPagesPerHost, "a host regex scopes to two hosts"},
+      {"same-host", 100, 1000, "/p[0-2]\\.html$", "", 3, "only accepted links (the seed always)"},
+      {"same-host", 100, 1000, "", "/p2\\.html$", 13, "p2 and its 6 descendants are never reached"},
   };
   for (const Case& c : cases) {
     std::filesystem::remove_all(dir_);
@@ -138,6 +142,8 @@ TEST_F(CrawlTest, SameHostScopeAndMaxPagesAndMaxDepth) {
     options.scope = c.scope;
     options.max_depth = c.max_depth;
     options.max_pages = c.max_pages;
+    options.accept = c.accept;
+    options.reject = c.reject;
     CrawlSummary summary;
     ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "") << c.why;
     EXPECT_EQ(fresh.requests().size(), c.expected) << c.why;
@@ -238,6 +244,9 @@ TEST_F(CrawlTest, BadSeedsAreClearErrors) {
   options.seeds = {"http://x.test/"};
   options.scope = "([";
   EXPECT_NE(RunCrawl(options, *signatures_, &summary).find("--scope"), std::string::npos);
+  options.scope = "any";
+  options.accept = "(";
+  EXPECT_NE(RunCrawl(options, *signatures_, &summary).find("--accept"), std::string::npos);
 }
 
 }  // namespace
