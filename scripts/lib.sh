@@ -26,8 +26,15 @@ mw_install() {
 }
 
 mw_build() {
-  cmake -S "$MW_ROOT" -B "$MW_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$MW_BUILD" -j "$(nproc)"
+  mkdir -p "$MW_BUILD"
+  local log=$MW_BUILD/build.log
+  if ! { cmake -S "$MW_ROOT" -B "$MW_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+         cmake --build "$MW_BUILD" -j "$(nproc)"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "build failed (log: $log)" >&2
+    return 1
+  fi
+  echo "built $MW_BUILD/mirrorwatch"
 }
 
 # A free TCP port on 127.0.0.1.
