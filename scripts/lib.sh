@@ -9,7 +9,7 @@ MW_BUILD=${MW_BUILD:-$MW_ROOT/build}
 MW_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3
   libcurl4-openssl-dev libssl-dev libgumbo-dev libre2-dev libyaml-cpp-dev
-  libuchardet-dev libicu-dev libboost-dev nlohmann-json3-dev zlib1g-dev
+  libuchardet-dev libicu-dev libxml2-dev libboost-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libbenchmark-dev nginx-light curl
 )
 
