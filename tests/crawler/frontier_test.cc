@@ -61,3 +61,93 @@ TEST(Frontier, PortsAreSeparateHosts) {
 
 }  // namespace
 }  // namespace mw
+
+namespace mw {
+namespace {
+
+// A clock the test moves by hand.
+struct FakeClock {
+  SteadyTime now{};
+  SteadyClock get() {
+    return [this] { return now; };
+  }
+};
+
+TEST(Frontier, DelaySpacesTheStartsOfFetchesToOneHost) {
+  FakeClock clock;
+  auto frontier = NewMemoryFrontier(4, clock.get());
+  for (int i = 0; i < 3; ++i) frontier->Add(U("http://a.test/" + std::to_string(i)), 0, "");
+  frontier->SetDelay("a.test", std::chrono::milliseconds(500));
+  ASSERT_TRUE(frontier->Next());
+  EXPECT_FALSE(frontier->Next()) << "the cap allows 4, but the delay has not passed";
+  ASSERT_TRUE(frontier->NextWake());
+  EXPECT_EQ(*frontier->NextWake(), clock.now + std::chrono::milliseconds(500));
+  clock.now += std::chrono::milliseconds(499);
+  EXPECT_FALSE(frontier->Next());
+  clock.now += std::chrono::milliseconds(1);
+  EXPECT_TRUE(frontier->Next()) << "500 ms after the first start";
+}
+
+TEST(Frontier, BlockedHostWaitsOthersGoOn) {
+  FakeClock clock;
+  auto frontier = NewMemoryFrontier(1, clock.get());
+  frontier->Add(U("http://a.test/"), 0, "");
+  frontier->Block("a.test");
+  frontier->Add(U("http://b.test/"), 0, "");
+  auto entry = frontier->Next();
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->url, "http://b.test/") << "a.test is blocked (robots.txt pending)";
+  EXPECT_FALSE(frontier->Next());
+  frontier->Unblock("a.test");
+  entry = frontier->Next();
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->url, "http://a.test/");
+}
+
+TEST(Frontier, DeferParksAHostAndRetryComesFirst) {
+  FakeClock clock;
+  auto frontier = NewMemoryFrontier(1, clock.get());
+  frontier->Add(U("http://a.test/1"), 0, "");
+  frontier->Add(U("http://a.test/2"), 0, "");
+  auto first = frontier->Next();
+  ASSERT_TRUE(first);
+  frontier->Release(first->host_key);
+  frontier->Retry(*first);
+  frontier->Defer("a.test", clock.now + std::chrono::seconds(10));
+  EXPECT_FALSE(frontier->Next()) << "parked, not hammered";
+  clock.now += std::chrono::seconds(10);
+  auto again = frontier->Next();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->url, "http://a.test/1") << "the retried URL goes first";
+  EXPECT_EQ(again->attempts, 1);
+}
+
+TEST(Frontier, RegroupedHostsShareOneBudget) {
+  FakeClock clock;
+  auto frontier = NewMemoryFrontier(1, clock.get());
+  frontier->Add(U("http://a.test/"), 0, "");
+  frontier->Add(U("http://b.test/"), 0, "");
+  frontier->Regroup("a.test", "192.0.2.7");
+  frontier->Regroup("b.test", "192.0.2.7");
+  auto one = frontier->Next();
+  ASSERT_TRUE(one);
+  EXPECT_FALSE(frontier->Next()) << "one slot for the IP both hosts resolve to";
+  frontier->Release(one->host_key);
+  EXPECT_TRUE(frontier->Next());
+}
+
+TEST(Frontier, DropReturnsWhatWasQueued) {
+  auto frontier = NewMemoryFrontier(1);
+  frontier->Add(U("http://a.test/1"), 0, "");
+  frontier->Add(U("http://a.test/2"), 0, "");
+  frontier->Add(U("http://b.test/1"), 0, "");
+  auto dropped = frontier->Drop("a.test");
+  EXPECT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(frontier->queued(), 1u);
+  auto entry = frontier->Next();
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->url, "http://b.test/1");
+}
+
+}  // namespace
+}  // namespace mw
