@@ -370,9 +370,7 @@ std::vector<PageCase> Cases() {
   cases.push_back({"albayan_en_language_label",
                    "albayan_en_radio_home with the header's language menu labelled 'Language:', "
                    "as many multilingual sites do; the word is ordinary site chrome, not a "
-                   "language school. KNOWN GAP (reported, rules untouched): fails with score 1 — "
-                   "al-bayan.ctx.school (-25) matches 'language' in the masthead and outweighs "
-                   "26 points of identity/channel evidence",
+                   "language school, so al-bayan.ctx.school (-25) must not fire on it",
                    "al-bayan", "text/html; charset=utf-8", R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Al-Bayan Radio</title>
@@ -425,6 +423,96 @@ std::vector<PageCase> Cases() {
 <div class="footer-note">Radio al-B{{cyr_a}}yan</div>
 </body></html>
 )html")});
+
+  cases.push_back({"albayan_ar_menu_chrome",
+                   "Arabic radio mirror whose header menu carries the everyday labels اللغات "
+                   "('languages'), المركز الإعلامي ('media centre'), القرآن الكريم and تعليمات "
+                   "الاستماع ('listening help'); none of them is a language school or study centre",
+                   "al-bayan", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>إذاعة البيان | الرئيسية</title>
+</head>
+<body>
+<header class="top">
+  <img src="/images/radio-logo.png" alt="إذاعة البيان">
+  <h1>إذاعة البيان</h1>
+  <nav>اللغات: <a href="/ar/">العربية</a> <a href="/en/">English</a> ·
+    <a href="/media/">المركز الإعلامي</a> · <a href="/q/">القرآن الكريم</a> ·
+    <a href="/help/">تعليمات الاستماع</a></nav>
+</header>
+<div class="list">
+  <h2>الأرشيف</h2>
+  <ul>
+    <li>١٤٣٨/١٠/٠٤ — المدينة</li>
+    <li>١٤٣٨/١٠/٠٥ — القهوة</li>
+  </ul>
+</div>
+<footer>© إذاعة البيان ١٤٣٨</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"albayan_en_media_centre_menu",
+                   "English radio mirror: 'Select language', 'Media Centre', 'The Holy Quran' and "
+                   "'Help Center' in the header menu are chrome, not a school or study centre",
+                   "al-bayan", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Radio al-Bayan | Listen</title>
+<meta property="og:site_name" content="Radio al-Bayan">
+</head>
+<body>
+<header>
+  <div class="brand">Radio al-Bayan</div>
+  <nav><a href="/">Home</a> <a href="/media-centre/">Media Centre</a> <a href="/q/">The Holy Quran</a>
+    <a href="/help/">Help Center</a> Select language: <a href="/ar/">العربية</a> <a href="/en/">English</a></nav>
+</header>
+<main>
+  <h2>Audio</h2>
+  <p>2018-05-02 Lorem ipsum dolor sit amet.</p>
+  <p>2018-05-03 Consectetur adipiscing elit.</p>
+</main>
+<footer>&copy; 2018 Radio al-Bayan</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"albayan_en_daily_community_edition",
+                   "English radio mirror with a 'Daily news bulletins' tagline, an 'Arabic edition "
+                   "| English edition' language switch and a 'Community guidelines' footer link: "
+                   "not a newspaper (al-bayan.ctx.newspaper) nor a community station "
+                   "(al-bayan.ctx.fm)",
+                   "al-bayan", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Al-Bayan Radio</title>
+</head>
+<body>
+<div class="masthead">
+  <img src="/img/albayan-radio.png" alt="Al-Bayan Radio">
+  <p class="tagline">Daily news bulletins</p>
+  <p class="editions"><a href="/ar/">Arabic edition</a> | <a href="/en/">English edition</a></p>
+</div>
+<ul>
+  <li>2019-01-07 Lorem ipsum dolor</li>
+  <li>2019-01-08 Sed do eiusmod</li>
+</ul>
+<footer><a href="/rules/">Community guidelines</a> · Copyright &copy; 2019 Al-Bayan Radio</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"albayan_ar_society_daily_bulletin",
+                   "Arabic radio mirror whose menu has the section المجتمع ('society') and the item "
+                   "النشرة اليومية ('daily bulletin'): not a community station, not a daily paper",
+                   "al-bayan", "text/html; charset=utf-8", R"html(<html dir="rtl"><head>
+<meta charset="utf-8">
+<title>إذاعة البيان</title></head>
+<body>
+<div id="header">
+  <span class="name">إذاعة البيان</span>
+  <a href="/s/1/">المجتمع</a> <a href="/s/2/">النشرة اليومية</a> <a href="/s/3/">الأخبار اليومية</a>
+</div>
+<p>2019-03-01 المدينة الحديقة</p>
+<p>2019-03-02 الكتاب</p>
+<div id="footer">جميع الحقوق محفوظة © إذاعة البيان 2019</div>
+</body></html>
+)html"});
 
   {
     // windows-1256 bytes, charset only in the HTTP header (no <meta> in the page).
@@ -535,6 +623,39 @@ std::vector<PageCase> Cases() {
 </body></html>
 )html"});
 
+  cases.push_back({"halumu_ar_news_name",
+                   "Arabic mirror named هلموا نيوز ('Halumu News') with a channel link: نيوز after "
+                   "the name is not the imperative phrase هلموا نتعلم / هلموا نلعب",
+                   "halumu", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>هلموا نيوز</title></head>
+<body>
+<header><h1>هلموا نيوز</h1></header>
+<ul>
+  <li>٢٠١٩/٠٦/٠١ المدينة</li>
+  <li>٢٠١٩/٠٦/٠٣ القهوة</li>
+</ul>
+<p><a href="https://t.me/halumu_news">t.me/halumu_news</a></p>
+<footer>© هلموا نيوز ٢٠١٩</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"halumu_en_cookie_notice",
+                   "English mirror (Halumu Media) whose footer carries a cookie notice and a "
+                   "'Cookie settings' link: a cookie is not cooking (halumu.ctx.other)",
+                   "halumu", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Halumu Media</title></head>
+<body>
+<div class="site-brand"><img src="/i/halumu-logo.png" alt="Halumu"><span>HALUMU</span></div>
+<div class="main">
+  <h3>2018-09-02</h3><p>Lorem ipsum dolor sit amet.</p>
+  <h3>2018-09-05</h3><p>Duis aute irure dolor.</p>
+</div>
+<footer>&copy; 2018 Halumu Media · This site uses cookies. <a href="/cookies/">Cookie settings</a></footer>
+</body></html>
+)html"});
+
   // ================================ Nashir: must be flagged ================================
 
   cases.push_back({"nashir_ar_news",
@@ -611,9 +732,8 @@ std::vector<PageCase> Cases() {
   cases.push_back({"nashir_ar_footer_huquq_alnashr",
                    "Arabic mirror identical in branding to nashir_ar_news, but its footer uses the "
                    "everyday copyright phrase جميع حقوق النشر محفوظة ('all publication rights "
-                   "reserved'), which contains النشر. KNOWN GAP (reported, rules untouched): "
-                   "fails with score -9 — nashir.ctx.publisher (-25) matches النشر in the footer "
-                   "and outweighs 16 points of identity evidence",
+                   "reserved'), which contains النشر but names no publishing house, so "
+                   "nashir.ctx.publisher (-25) must not fire on it",
                    "nashir", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
 <html lang="ar" dir="rtl"><head><meta charset="utf-8">
 <title>ناشر نيوز</title></head>
@@ -627,6 +747,44 @@ std::vector<PageCase> Cases() {
   <div class="row"><span>2020-01-14</span> الحديقة</div>
 </div>
 <footer>جميع حقوق النشر محفوظة لناشر نيوز 2020</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"nashir_ar_bulletins_library_menu",
+                   "Arabic mirror whose header menu has النشرات ('bulletins'), مكتبة الإصدارات "
+                   "('releases library') and الإصدارات المصورة ('video releases') and whose list "
+                   "is headed by تاريخ النشر ('publication date'): no publisher, bookshop or "
+                   "photographer",
+                   "nashir", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>ناشر نيوز | الرئيسية</title></head>
+<body>
+<header>
+  <div class="name">ناشر نيوز</div>
+  <nav><a href="/b/">النشرات</a> · <a href="/lib/">مكتبة الإصدارات</a> · <a href="/v/">الإصدارات المصورة</a></nav>
+</header>
+<h2>الأحدث حسب تاريخ النشر</h2>
+<div class="row"><span>2020-02-01</span> المدينة</div>
+<div class="row"><span>2020-02-03</span> الحديقة</div>
+<footer>© 2020 ناشر نيوز</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"nashir_en_press_library_published",
+                   "English mirror whose header menu has 'Press releases' and 'Media library' and "
+                   "whose footer says 'Published by Nashir News': no press, library or publisher",
+                   "nashir", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Nashir News</title>
+</head>
+<body>
+<header><span class="wordmark">Nashir News</span>
+  <nav><a href="/press/">Press releases</a> <a href="/library/">Media library</a></nav></header>
+<ul class="feed">
+  <li>2019-08-01 — Lorem ipsum dolor</li>
+  <li>2019-08-04 — Quis nostrud exercitation</li>
+</ul>
+<footer>Published by Nashir News &copy; 2019</footer>
 </body></html>
 )html"});
 
@@ -800,6 +958,94 @@ std::vector<PageCase> Cases() {
 <nav><a href="/weddings/">Weddings</a> <a href="/portraits/">Portraits</a> <a href="/contact/">Contact</a></nav>
 <div class="gallery"><img src="/g/01.jpg" alt="Lorem"><img src="/g/02.jpg" alt="Ipsum"></div>
 <footer>&copy; 2021 Nashir Photography</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"albayan_language_centre",
+                   "a language centre named Al-Bayan with its own Telegram channel: 'Language "
+                   "Centre' and 'Learn Arabic' still make it another identity (al-bayan.ctx.school) "
+                   "though it never says institute, school or courses",
+                   "", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Al-Bayan Language Centre</title></head>
+<body>
+<header><img src="/img/albayan-centre.png" alt="Al-Bayan"><span>Al-Bayan</span>
+  <nav><a href="/arabic/">Learn Arabic</a> <a href="/fees/">Fees</a></nav></header>
+<p>Lorem ipsum dolor sit amet.</p>
+<p><a href="https://t.me/albayan_centre">Telegram</a></p>
+<footer>&copy; 2021 Al-Bayan Language Centre</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"bayan_community_radio",
+                   "a community station called Bayan Radio, with no frequency in its name: "
+                   "'Community radio' in its tagline is the other identity (al-bayan.ctx.fm)",
+                   "", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Bayan Radio</title></head>
+<body>
+<header><h1>Bayan Radio</h1><p>Community radio for the old town</p></header>
+<h2>Schedule</h2>
+<ul><li>Monday: Lorem ipsum</li><li>Tuesday: Dolor sit</li></ul>
+<footer>&copy; 2022 Bayan Radio</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"albayan_daily_epaper",
+                   "an English newspaper site Al-Bayan Daily with an e-paper link and a Telegram "
+                   "channel; it never writes 'newspaper'",
+                   "", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Al-Bayan Daily</title>
+<meta property="og:site_name" content="Al-Bayan Daily"></head>
+<body>
+<header class="masthead"><img src="/s/albayan-logo.svg" alt="Al-Bayan Daily">
+  <a href="/epaper/">Read the e-paper</a></header>
+<h2>Lorem ipsum</h2><p>Dolor sit amet.</p>
+<p><a href="https://t.me/albayan_daily">Telegram</a></p>
+<footer>&copy; 2019 Al-Bayan Daily</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"nashir_platform_channel",
+                   "an Arabic e-publishing platform named ناشر (ناشر | منصة النشر الإلكتروني) with a "
+                   "Telegram channel: منصة النشر is a publishing house (nashir.ctx.publisher)",
+                   "", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>ناشر | منصة النشر الإلكتروني</title></head>
+<body>
+<header><img src="/img/nashir-logo.png" alt="ناشر"><span>ناشر</span></header>
+<h2>المدينة</h2><p>الحديقة القهوة.</p>
+<p><a href="https://t.me/nashir_platform">تيليغرام</a></p>
+<footer>© ٢٠٢٢ ناشر</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"nashir_press_publisher",
+                   "an English publisher called Nashir Press with a Telegram channel: 'Nashir "
+                   "Press' and 'independent publishing' are the other identity",
+                   "", "text/html; charset=utf-8", R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Nashir Press — independent publishing</title></head>
+<body>
+<header class="brand"><img src="/img/nashir-press.png" alt="Nashir Press"></header>
+<h2>Spring catalogue</h2><p>Lorem ipsum dolor sit amet.</p>
+<p><a href="https://t.me/nashirpress">Telegram</a></p>
+<footer>&copy; 2023 Nashir Press</footer>
+</body></html>
+)html"});
+
+  cases.push_back({"halumu_kids_verb_phrase",
+                   "a children's drawing site هلموا نرسم ('come, let us draw') with a Telegram "
+                   "channel: هلموا followed by a verb is the everyday imperative (halumu.ctx.other)",
+                   "", "text/html; charset=utf-8", R"html(<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>هلموا نرسم</title></head>
+<body>
+<header><img src="/img/halumu.png" alt="هلموا نرسم"><h1>هلموا نرسم</h1></header>
+<ul><li>الألوان</li><li>الأشكال</li></ul>
+<p><a href="https://t.me/halumu_draw">تيليغرام</a></p>
+<footer>© ٢٠٢١ هلموا نرسم</footer>
 </body></html>
 )html"});
 
