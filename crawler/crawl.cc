@@ -9,7 +9,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <random>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -23,10 +26,13 @@
 #include <utility>
 #include <vector>
 
+#include "crawler/address_guard.h"
 #include "crawler/fetch_pool.h"
 #include "crawler/frontier.h"
 #include "parsers/charset.h"
 #include "parsers/html.h"
+#include "parsers/robots.h"
+#include "parsers/sitemap.h"
 #include "parsers/url.h"
 
 namespace mw {
@@ -138,35 +144,75 @@ struct ParsedPage {
   std::vector<Url> links;                  // in scope, de-duplicated within the page
   std::vector<std::string> finding_lines;  // findings.jsonl lines (flagged outlets)
   std::vector<std::pair<std::string, std::string>> flags;  // (outlet, host)
-  std::string charset;
 };
+
+// What the loop knows about one host (Url::Authority()).
+struct HostState {
+  enum class Robots { kUnknown, kFetching, kReady };
+  Robots robots = Robots::kUnknown;
+  RobotsRules rules = RobotsRules::AllowAll();
+  std::string robots_problem;  // why the rules are DisallowAll, when they are for an error
+  SteadyTime robots_expire{};
+  int robots_attempts = 0;
+  int depth = 0;              // depth of the first URL seen on the host
+  std::string scheme;         // of that URL: where robots.txt is fetched from
+  int failures = 0;           // consecutive failed fetches
+  bool abandoned = false;
+  bool regrouped = false;     // moved to its IP's politeness group
+  std::int64_t admitted = 0;  // URLs queued
+  int sitemaps = 0;           // sitemap files fetched
+  std::unordered_map<std::string, int> query_variants;  // path -> URLs with a query
+};
+
+bool IsRetryable(const FetchResult& result) {
+  switch (result.error) {
+    case FetchError::kTimeout:
+    case FetchError::kConnect:
+    case FetchError::kProtocol: return true;
+    case FetchError::kNone: break;
+    default: return false;
+  }
+  return result.status == 429 || (result.status >= 500 && result.status <= 504);
+}
+
+std::size_t CountQueryParams(std::string_view query) {
+  if (query.empty()) return 0;
+  return static_cast<std::size_t>(std::count(query.begin(), query.end(), '&')) + 1;
+}
+
+constexpr int kMaxSitemapsPerHost = 20;
+constexpr int kMaxSitemapNesting = 2;
+constexpr std::int64_t kRobotsMaxBytes = 512'000;   // RFC 9309: at least 500 KiB are parsed
+constexpr std::int64_t kSitemapMaxBytes = 50 << 20;  // the sitemaps.org cap
 
 class CrawlLoop {
  public:
   CrawlLoop(const CrawlOptions& options, const SignatureSet& signatures, const Scope& scope,
-            std::FILE* pages_out, std::FILE* findings_out)
+            AddressGuard guard, std::FILE* pages_out, std::FILE* findings_out)
       : options_(options),
         signatures_(signatures),
         scope_(scope),
-        workers_(options.workers > 0 ? options.workers
-                                     : std::max(1u, std::thread::hardware_concurrency())),
-        max_parsing_(4 * (options.workers > 0 ? options.workers
-                                               : std::max(1u, std::thread::hardware_concurrency()))),
-        fetch_(io_, MakeFetchOptions(options)),
+        workers_(WorkerCount(options)),
+        max_parsing_(4 * WorkerCount(options)),
+        fetch_(io_, MakeFetchOptions(options, std::move(guard))),
         frontier_(NewMemoryFrontier(options.per_host)),
+        wake_timer_(io_),
         progress_timer_(io_),
         keep_running_(io_.get_executor()),
         pages_out_(pages_out),
-        findings_out_(findings_out) {}
+        findings_out_(findings_out),
+        random_(std::random_device{}()) {}
 
   ~CrawlLoop() { workers_.join(); }
 
   void Run(const std::vector<Url>& seeds, CrawlSummary* summary) {
     start_ = Clock::now();
-    for (const Url& seed : seeds) frontier_->Add(seed, 0, "");
     show_progress_ = options_.progress == "always" ||
                      (options_.progress == "auto" && ::isatty(STDOUT_FILENO));
-    asio::post(io_, [this] { Pump(); });
+    asio::post(io_, [this, &seeds] {
+      for (const Url& seed : seeds) Admit(seed, 0, "", 0, /*check_traps=*/false);
+      Pump();
+    });
     if (show_progress_) ScheduleProgress();
     io_.run();
     workers_.join();
@@ -177,7 +223,12 @@ class CrawlLoop {
   }
 
  private:
-  static FetchOptions MakeFetchOptions(const CrawlOptions& options) {
+  static int WorkerCount(const CrawlOptions& options) {
+    return options.workers > 0 ? options.workers
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  static FetchOptions MakeFetchOptions(const CrawlOptions& options, AddressGuard guard) {
     FetchOptions fetch;
     fetch.connect_to = options.connect_to;
     fetch.headers = options.headers;
@@ -185,10 +236,174 @@ class CrawlLoop {
     fetch.connect_timeout_ms = options.connect_timeout_ms;
     fetch.timeout_ms = options.timeout_ms;
     fetch.max_body = options.max_body;
-    fetch.max_redirects = options.max_redirects;
     fetch.max_connections = options.concurrency;
+    fetch.guard = std::move(guard);
+    fetch.proxy = options.proxy;
+    fetch.insecure = options.insecure;
     return fetch;
   }
+
+  // ---- admission: every URL enters the frontier through here ----
+
+  // Queues a URL after the trap limits; a URL refused is recorded once. Returns true if queued.
+  bool Admit(const Url& url, int depth, const std::string& via, int redirects, bool check_traps) {
+    const std::string key = url.Authority();
+    auto [it, new_host] = hosts_.try_emplace(key);
+    HostState& host = it->second;
+    if (new_host) {
+      host.depth = depth;
+      host.scheme = url.scheme;
+    }
+    if (check_traps) {
+      std::string trap;
+      if (url.spec.size() > static_cast<std::size_t>(options_.max_url_length)) {
+        trap = "URL longer than --max-url-length";
+      } else if (CountQueryParams(url.query) >
+                 static_cast<std::size_t>(options_.max_query_params)) {
+        trap = "more query parameters than --max-query-params";
+      } else if (host.admitted >= options_.max_pages_per_host) {
+        trap = "host reached --max-pages-per-host";
+      } else if (!url.query.empty() &&
+                 host.query_variants[url.path] >= options_.max_query_variants) {
+        trap = "path reached --max-query-variants";
+      }
+      if (!trap.empty()) {
+        if (frontier_->MarkSeen(url.spec)) WriteSkip(url.spec, depth, via, "trap", trap);
+        return false;
+      }
+    }
+    if (host.abandoned) {
+      if (frontier_->MarkSeen(url.spec)) {
+        WriteSkip(url.spec, depth, via, "host_abandoned", "the host failed too often");
+      }
+      return false;
+    }
+    if (!frontier_->Add(url, depth, via, redirects)) return false;
+    ++host.admitted;
+    if (!url.query.empty()) ++host.query_variants[url.path];
+    if (new_host && options_.robots == "obey") {
+      frontier_->Block(key);
+      FetchRobots(key, host);
+    } else if (new_host && options_.sitemaps) {
+      FetchDefaultSitemaps(key, host, {});
+    }
+    if (options_.delay_ms > 0 && new_host) {
+      frontier_->SetDelay(key, std::chrono::milliseconds(options_.delay_ms));
+    }
+    return true;
+  }
+
+  // ---- robots.txt ----
+
+  void FetchRobots(const std::string& key, HostState& host) {
+    host.robots = HostState::Robots::kFetching;
+    ++aux_in_flight_;
+    FetchRequest request;
+    request.url = host.scheme + "://" + key + "/robots.txt";
+    request.follow_redirects = true;  // RFC 9309 2.3.1.2: follow at least five
+    request.html_only = false;
+    request.max_body = kRobotsMaxBytes;
+    fetch_.Fetch(std::move(request), [this, key](FetchResult result) {
+      --aux_in_flight_;
+      OnRobots(key, std::move(result));
+    });
+  }
+
+  void OnRobots(const std::string& key, FetchResult result) {
+    HostState& host = hosts_[key];
+    WriteFetch(result, "robots", host.depth, "", 0, "");
+    Regroup(key, host, result);
+    const auto now = SteadyClockNow();
+    const bool unreachable = !result.ok() && result.error != FetchError::kTooLarge;
+    if (unreachable || result.status >= 500 || result.status == 429) {
+      // RFC 9309 2.3.1.3-4: an unreachable or failing robots.txt disallows everything. Try
+      // again with backoff before concluding so for this crawl.
+      if (host.robots_attempts++ < options_.retries) {
+        const auto wait = Backoff(host.robots_attempts, result.retry_after);
+        After(wait, [this, key] { FetchRobots(key, hosts_[key]); });
+        return;
+      }
+      host.rules = RobotsRules::DisallowAll();
+      host.robots_problem = "robots.txt unavailable (" +
+                            (unreachable ? result.error_text
+                                         : "HTTP " + std::to_string(result.status)) +
+                            "): everything disallowed";
+    } else if (result.status >= 400) {
+      host.rules = RobotsRules::AllowAll();  // RFC 9309 2.3.1.3: "unavailable" means allowed
+      host.robots_problem.clear();
+    } else {
+      host.rules = RobotsRules::Parse(result.body, "mirrorwatch");
+      host.robots_problem.clear();
+    }
+    host.robots = HostState::Robots::kReady;
+    host.robots_attempts = 0;
+    host.robots_expire = now + std::chrono::seconds(options_.robots_ttl_s);
+    if (auto delay = host.rules.crawl_delay()) {
+      const long ms = std::min<long>(static_cast<long>(*delay * 1000), options_.max_crawl_delay_ms);
+      frontier_->SetDelay(key, std::chrono::milliseconds(std::max(ms, options_.delay_ms)));
+    }
+    if (options_.sitemaps && host.sitemaps == 0) FetchDefaultSitemaps(key, host, host.rules.sitemaps());
+    frontier_->Unblock(key);
+    Pump();
+  }
+
+  // ---- sitemaps ----
+
+  void FetchDefaultSitemaps(const std::string& key, HostState& host,
+                            std::vector<std::string> listed) {
+    const std::string conventional = host.scheme + "://" + key + "/sitemap.xml";
+    if (std::find(listed.begin(), listed.end(), conventional) == listed.end()) {
+      listed.push_back(conventional);
+    }
+    for (const std::string& text : listed) {
+      std::optional<Url> url = ParseUrl(text);
+      if (url && scope_.Allows(*url)) FetchSitemap(*url, key, 0);
+    }
+  }
+
+  void FetchSitemap(const Url& url, const std::string& key, int nesting) {
+    HostState& host = hosts_[key];
+    if (host.sitemaps >= kMaxSitemapsPerHost || !sitemaps_seen_.insert(url.spec).second) return;
+    ++host.sitemaps;
+    ++aux_in_flight_;
+    FetchRequest request;
+    request.url = url.spec;
+    request.follow_redirects = true;
+    request.html_only = false;
+    request.max_body = kSitemapMaxBytes;
+    fetch_.Fetch(std::move(request), [this, key, nesting](FetchResult result) {
+      WriteFetch(result, "sitemap", hosts_[key].depth, "", 0, "");
+      if (!result.ok() || result.status < 200 || result.status >= 300) {
+        --aux_in_flight_;
+        Pump();
+        return;
+      }
+      asio::post(workers_, [this, key, nesting, body = std::move(result.body)] {
+        Sitemap sitemap = ParseSitemap(body);
+        asio::post(io_, [this, key, nesting, sitemap = std::move(sitemap)] {
+          --aux_in_flight_;
+          OnSitemap(key, nesting, sitemap);
+        });
+      });
+    });
+  }
+
+  void OnSitemap(const std::string& key, int nesting, const Sitemap& sitemap) {
+    const int depth = hosts_[key].depth + 1;
+    for (const std::string& text : sitemap.urls) {
+      std::optional<Url> url = ParseUrl(text);
+      if (url && scope_.Allows(*url)) Admit(*url, depth, "sitemap", 0, true);
+    }
+    if (nesting < kMaxSitemapNesting) {
+      for (const std::string& text : sitemap.sitemaps) {
+        std::optional<Url> url = ParseUrl(text);
+        if (url && scope_.Allows(*url)) FetchSitemap(*url, key, nesting + 1);
+      }
+    }
+    Pump();
+  }
+
+  // ---- the fetch loop ----
 
   // Starts as many fetches as the caps allow; ends the crawl when nothing is left to do.
   void Pump() {
@@ -196,38 +411,93 @@ class CrawlLoop {
            started_ < options_.max_pages) {
       std::optional<FrontierEntry> entry = frontier_->Next();
       if (!entry) break;
+      if (!MayFetch(*entry)) continue;
       ++in_flight_;
       ++started_;
-      std::string url = entry->url;
-      fetch_.Fetch(url, [this, entry = std::move(*entry)](FetchResult result) mutable {
-        OnFetched(std::move(entry), std::move(result));
-      });
+      FetchRequest request;
+      request.url = entry->url;
+      fetch_.Fetch(std::move(request),
+                   [this, entry = std::move(*entry)](FetchResult result) mutable {
+                     OnFetched(std::move(entry), std::move(result));
+                   });
     }
     const bool exhausted = frontier_->queued() == 0 || started_ >= options_.max_pages;
-    if (in_flight_ == 0 && parsing_ == 0 && exhausted) Finish();
+    if (in_flight_ == 0 && parsing_ == 0 && aux_in_flight_ == 0 && timers_ == 0 && exhausted) {
+      Finish();
+      return;
+    }
+    ArmWake();
+  }
+
+  // Robots rules, checked when a URL is about to be fetched (they may have changed since it
+  // was queued). False when the entry was dealt with here.
+  bool MayFetch(const FrontierEntry& entry) {
+    if (options_.robots != "obey") return true;
+    HostState& host = hosts_[entry.host_key];
+    if (host.robots == HostState::Robots::kReady && SteadyClockNow() >= host.robots_expire) {
+      frontier_->Release(entry.host_key);
+      frontier_->Retry(entry);  // back at the front, to be fetched once the rules are fresh
+      frontier_->Block(entry.host_key);
+      FetchRobots(entry.host_key, host);
+      return false;
+    }
+    std::optional<Url> url = ParseUrl(entry.url);
+    const std::string path = url ? url->path + (url->query.empty() ? "" : "?" + url->query) : "/";
+    if (host.rules.Allows(path)) return true;
+    frontier_->Release(entry.host_key);
+    WriteSkip(entry.url, entry.depth, entry.via, "robots",
+              host.robots_problem.empty() ? "disallowed by robots.txt" : host.robots_problem);
+    return false;
   }
 
   void OnFetched(FrontierEntry entry, FetchResult result) {
     --in_flight_;
     frontier_->Release(entry.host_key);
+    HostState& host = hosts_[entry.host_key];
+    Regroup(entry.host_key, host, result);
+    if (IsRetryable(result)) {
+      ++host.failures;
+      if (host.failures >= options_.host_max_failures) {
+        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "");
+        AbandonHost(entry.host_key, host);
+        Pump();
+        return;
+      }
+      const bool too_long = result.retry_after > options_.max_retry_after_s;
+      if (entry.attempts < options_.retries && !too_long) {
+        const auto wait = Backoff(entry.attempts + 1, result.retry_after);
+        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
+                   "retrying in " + std::to_string(wait.count()) + " ms");
+        ++summary_.retries;
+        frontier_->Defer(entry.host_key, SteadyClockNow() + wait);
+        frontier_->Retry(std::move(entry));
+        Pump();
+        return;
+      }
+      CountError(result);
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
+                 too_long ? "Retry-After longer than --max-retry-after-s" : "retries exhausted");
+      Pump();
+      return;
+    }
+    host.failures = 0;
     ++summary_.pages;
     summary_.bytes += static_cast<std::int64_t>(result.body.size());
-    const std::string fetched_at = UtcTimestamp();
-
-    bool parse = result.ok() && result.status >= 200 && result.status < 300;
-    std::optional<Url> final_url = ParseUrl(result.final_url);
-    std::string note;
-    if (final_url && final_url->spec != entry.url && !frontier_->MarkSeen(final_url->spec)) {
-      // A redirect ended on a URL that is (or will be) fetched on its own.
-      parse = false;
-      note = "redirected to a URL already seen";
-    }
     if (!result.ok()) {
-      ++summary_.errors;
-      ++summary_.errors_by_kind[FetchErrorName(result.error)];
+      CountError(result);
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "");
+      Pump();
+      return;
     }
-    WritePage(entry, result, fetched_at, note);
-    if (!parse || !final_url) {
+    if (result.status >= 300 && result.status < 400 && !result.redirect_url.empty()) {
+      FollowRedirect(entry, result);
+      Pump();
+      return;
+    }
+    const std::string fetched_at = WriteFetch(result, "page", entry.depth, entry.via,
+                                              entry.attempts, "");
+    std::optional<Url> final_url = ParseUrl(result.final_url);
+    if (result.status < 200 || result.status >= 300 || !final_url) {
       Pump();
       return;
     }
@@ -242,12 +512,83 @@ class CrawlLoop {
     Pump();
   }
 
+  // A redirect is a new URL like any link: it goes through the scope, the trap limits, the
+  // seen set, robots.txt and politeness. Every hop is its own pages.jsonl line.
+  void FollowRedirect(const FrontierEntry& entry, const FetchResult& result) {
+    std::optional<Url> target = ParseUrl(result.redirect_url);
+    std::string problem;
+    if (!target) {
+      problem = "redirect to a URL that is not http(s): " + result.redirect_url;
+    } else if (target->spec == entry.url) {
+      problem = "redirect loop";
+    } else if (entry.redirects + 1 > options_.max_redirects) {
+      problem = "more than --max-redirects redirects";
+    } else if (!scope_.Allows(*target)) {
+      problem = "redirect leaves the scope";
+    }
+    const std::string fetched_at =
+        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, problem,
+                   problem.empty() ? "" : problem == "redirect loop" ? "redirect_loop"
+                                      : problem.rfind("more than", 0) == 0
+                                          ? "too_many_redirects"
+                                          : "redirect_refused");
+    if (problem.empty()) Admit(*target, entry.depth, entry.url, entry.redirects + 1, true);
+  }
+
+  void AbandonHost(const std::string& key, HostState& host) {
+    host.abandoned = true;
+    ++summary_.errors_by_kind["host_abandoned"];
+    for (const FrontierEntry& dropped : frontier_->Drop(key)) {
+      WriteSkip(dropped.url, dropped.depth, dropped.via, "host_abandoned",
+                "the host failed " + std::to_string(host.failures) + " times in a row");
+    }
+  }
+
+  void Regroup(const std::string& key, HostState& host, const FetchResult& result) {
+    if (options_.politeness_key != "ip" || host.regrouped || result.ip.empty()) return;
+    host.regrouped = true;
+    frontier_->Regroup(key, result.ip);
+  }
+
+  // Exponential backoff with jitter; a Retry-After wins when it asks for longer.
+  std::chrono::milliseconds Backoff(int attempt, long retry_after_s) {
+    const long base = options_.retry_base_ms << std::min(attempt - 1, 16);
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    long ms = std::min<long>(static_cast<long>(base * jitter(random_)), 300'000);
+    if (retry_after_s > 0) ms = std::max(ms, retry_after_s * 1000);
+    return std::chrono::milliseconds(ms);
+  }
+
+  // Runs `fn` on the loop after `wait`; the crawl does not end while it is pending.
+  void After(std::chrono::milliseconds wait, std::function<void()> fn) {
+    auto timer = std::make_shared<asio::steady_timer>(io_, wait);
+    ++timers_;
+    timer->async_wait([this, timer, fn = std::move(fn)](boost::system::error_code ec) {
+      --timers_;
+      if (!ec && !finished_) fn();
+    });
+  }
+
+  // Wakes the loop when a deferred or delayed host may start again.
+  void ArmWake() {
+    std::optional<SteadyTime> wake = frontier_->NextWake();
+    if (!wake || in_flight_ >= options_.concurrency || started_ >= options_.max_pages) return;
+    if (wake_armed_ && *wake >= wake_at_) return;
+    wake_armed_ = true;
+    wake_at_ = *wake;
+    wake_timer_.expires_at(*wake);
+    wake_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // replaced by an earlier wake, or the crawl ended
+      wake_armed_ = false;
+      Pump();
+    });
+  }
+
   // Runs on a worker thread: decode, extract, score. Touches no loop state.
   ParsedPage Parse(const FrontierEntry& entry, const FetchResult& result, const Url& final_url,
                    const std::string& fetched_at) const {
     ParsedPage page;
     DecodedBody decoded = DecodeToUtf8(result.body, result.content_type);
-    page.charset = decoded.charset;
     Document doc = ExtractDocument(decoded.utf8, final_url);
     if (entry.depth < options_.max_depth) {
       std::unordered_set<std::string> unique;
@@ -291,7 +632,7 @@ class CrawlLoop {
   void OnParsed(const FrontierEntry& entry, ParsedPage page) {
     --parsing_;
     ++summary_.html_pages;
-    for (const Url& link : page.links) frontier_->Add(link, entry.depth + 1, entry.url);
+    for (const Url& link : page.links) Admit(link, entry.depth + 1, entry.url, 0, true);
     for (const std::string& line : page.finding_lines) {
       std::fputs(line.c_str(), findings_out_);
       std::fputc('\n', findings_out_);
@@ -304,22 +645,61 @@ class CrawlLoop {
     Pump();
   }
 
-  void WritePage(const FrontierEntry& entry, const FetchResult& result,
-                 const std::string& fetched_at, const std::string& note) {
-    Json line = {{"url", entry.url},
+  // ---- records ----
+
+  void CountError(const FetchResult& result) {
+    ++summary_.errors;
+    ++summary_.errors_by_kind[FetchErrorName(result.error)];
+  }
+
+  // One pages.jsonl line for a fetch; returns its timestamp. `problem`, when given, is the
+  // error of a response that was received but not used (kind `problem_kind`).
+  std::string WriteFetch(const FetchResult& result, const char* kind, int depth,
+                         const std::string& via, int attempts, const std::string& note,
+                         const std::string& problem_kind = "") {
+    std::string fetched_at = UtcTimestamp();
+    Json line = {{"url", result.url},
+                 {"kind", kind},
                  {"final_url", result.final_url},
                  {"status", result.status},
                  {"content_type", result.content_type},
                  {"bytes", result.body.size()},
-                 {"depth", entry.depth},
+                 {"depth", depth},
                  {"fetched_at", fetched_at},
                  {"ip", result.ip},
-                 {"redirects", result.redirects},
                  {"seconds", result.seconds},
-                 {"error", result.ok() ? Json(nullptr) : Json(result.error_text)},
-                 {"error_kind", result.ok() ? Json(nullptr)
-                                            : Json(FetchErrorName(result.error))}};
-    if (!note.empty()) line["note"] = note;
+                 {"attempt", attempts + 1},
+                 {"error", nullptr},
+                 {"error_kind", nullptr}};
+    if (!via.empty()) line["via"] = via;
+    if (!result.redirect_url.empty()) line["redirect_to"] = result.redirect_url;
+    if (!result.ok()) {
+      line["error"] = result.error_text;
+      line["error_kind"] = FetchErrorName(result.error);
+    } else if (!problem_kind.empty()) {
+      line["error"] = note;
+      line["error_kind"] = problem_kind;
+      ++summary_.errors;
+      ++summary_.errors_by_kind[problem_kind];
+    }
+    if (!note.empty() && problem_kind.empty()) line["note"] = note;
+    WriteLine(line);
+    return fetched_at;
+  }
+
+  // One pages.jsonl line for a URL that was not fetched, and why.
+  void WriteSkip(const std::string& url, int depth, const std::string& via,
+                 const std::string& kind, const std::string& reason) {
+    ++summary_.skipped;
+    ++summary_.skipped_by_kind[kind];
+    Json line = {{"url", url},        {"kind", "page"},       {"depth", depth},
+                 {"skipped", kind},   {"error_kind", kind},   {"error", reason},
+                 {"fetched_at", nullptr}};
+    if (!via.empty()) line["via"] = via;
+    WriteLine(line);
+  }
+
+  void WriteLine(const Json& line) {
     const std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
     std::fputs(text.c_str(), pages_out_);
     std::fputc('\n', pages_out_);
@@ -348,9 +728,12 @@ class CrawlLoop {
     if (finished_) return;
     finished_ = true;
     progress_timer_.cancel();
+    wake_timer_.cancel();
     keep_running_.reset();
     io_.stop();
   }
+
+  static SteadyTime SteadyClockNow() { return std::chrono::steady_clock::now(); }
 
   const CrawlOptions& options_;
   const SignatureSet& signatures_;
@@ -360,14 +743,22 @@ class CrawlLoop {
   const int max_parsing_;  // pages waiting for or in a worker: back-pressure on fetching
   FetchPool fetch_;
   std::unique_ptr<Frontier> frontier_;
+  std::unordered_map<std::string, HostState> hosts_;
+  std::unordered_set<std::string> sitemaps_seen_;
+  asio::steady_timer wake_timer_;
+  bool wake_armed_ = false;
+  SteadyTime wake_at_{};
   asio::steady_timer progress_timer_;
   // The loop has work while pages are in the worker pool, which io_context cannot see.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
   std::FILE* pages_out_;
   std::FILE* findings_out_;
+  std::mt19937 random_;
   Clock::time_point start_;
   CrawlSummary summary_;
-  int in_flight_ = 0;
+  int in_flight_ = 0;      // page fetches
+  int aux_in_flight_ = 0;  // robots.txt and sitemap fetches and parses
+  int timers_ = 0;         // pending After() calls
   int parsing_ = 0;
   std::int64_t started_ = 0;
   bool finished_ = false;
@@ -418,6 +809,20 @@ std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures
   if (std::string error = Scope::Make(options, seeds, &scope); !error.empty()) {
     return error;
   }
+  std::vector<Cidr> allowed;
+  for (const std::string& text : options.allow_net) {
+    Cidr cidr;
+    if (std::string error = Cidr::Parse(text, &cidr); !error.empty()) {
+      return "--allow-net " + text + ": " + error;
+    }
+    allowed.push_back(cidr);
+  }
+  AddressGuard guard(std::move(allowed));
+  if (options.insecure) {
+    std::fputs("mirrorwatch: WARNING: --insecure: TLS certificates are NOT verified; evidence "
+               "from https:// pages cannot be tied to the site's certificate\n",
+               stderr);
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
   if (ec) return "cannot create " + options.out_dir + ": " + ec.message();
@@ -429,7 +834,7 @@ std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures
   if (!findings) return "cannot write " + findings_path;
   std::setvbuf(pages.get(), nullptr, _IOFBF, 1 << 16);
   {
-    CrawlLoop loop(options, signatures, *scope, pages.get(), findings.get());
+    CrawlLoop loop(options, signatures, *scope, std::move(guard), pages.get(), findings.get());
     loop.Run(seeds, summary);
   }
   if (std::fflush(pages.get()) != 0 || std::fflush(findings.get()) != 0) {

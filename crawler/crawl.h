@@ -18,6 +18,9 @@ struct CrawlSummary {
   std::int64_t errors = 0;       // fetches that failed
   std::int64_t bytes = 0;        // body bytes received (decoded)
   std::int64_t flagged_pages = 0;
+  std::int64_t retries = 0;      // fetches given another try
+  std::int64_t skipped = 0;      // URLs not fetched (robots, traps, abandoned hosts)
+  std::map<std::string, std::int64_t> skipped_by_kind;
   std::size_t hosts = 0;         // distinct hosts queued
   double seconds = 0;
   std::map<std::string, std::int64_t> errors_by_kind;

@@ -1,6 +1,8 @@
 #include "crawler/fetch_pool.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@ const char* FetchErrorName(FetchError error) {
     case FetchError::kProtocol: return "protocol";
     case FetchError::kTls: return "tls";
     case FetchError::kRefused: return "refused";
+    case FetchError::kBlocked: return "blocked";
     case FetchError::kOther: return "other";
   }
   return "other";
@@ -36,11 +39,13 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Why the write callback stopped a transfer; curl only reports CURLE_WRITE_ERROR.
-enum class WriteStop { kNone, kTooLarge, kNotHtml };
+// Why our callbacks stopped a transfer; curl only reports a generic code for it.
+enum class WriteStop { kNone, kTooLarge, kNotHtml, kBlocked };
 
 // The one place where curl's codes become ours.
 FetchError ClassifyCurlCode(CURLcode code, WriteStop stop) {
+  // Only when the transfer failed: curl may have tried a blocked address, then an allowed one.
+  if (code != CURLE_OK && stop == WriteStop::kBlocked) return FetchError::kBlocked;
   switch (code) {
     case CURLE_OK: return FetchError::kNone;
     case CURLE_WRITE_ERROR:
@@ -86,16 +91,18 @@ class FetchPool::Impl {
   Impl(asio::io_context& io, FetchOptions options);
   ~Impl();
 
-  void Fetch(const std::string& url, Callback done);
+  void Fetch(FetchRequest request, Callback done);
   std::size_t in_flight() const { return transfers_.size(); }
 
  private:
   struct Transfer {
     Impl* pool;
     CURL* easy;
+    FetchRequest request;
     Callback done;
     FetchResult result;
     WriteStop stop = WriteStop::kNone;
+    std::string blocked_address;
     bool checked_type = false;
   };
 
@@ -123,7 +130,7 @@ class FetchPool::Impl {
   void OnTimeout();
   void Drive(curl_socket_t fd, int events);
   void CollectDone();
-  void ConfigureEasy(Transfer* transfer, const std::string& url);
+  void ConfigureEasy(Transfer* transfer);
 
   asio::io_context& io_;
   FetchOptions options_;
@@ -172,43 +179,50 @@ FetchPool::Impl::~Impl() {
   curl_slist_free_all(headers_);
 }
 
-void FetchPool::Impl::ConfigureEasy(Transfer* transfer, const std::string& url) {
+void FetchPool::Impl::ConfigureEasy(Transfer* transfer) {
   CURL* easy = transfer->easy;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  const FetchRequest& request = transfer->request;
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer);
   curl_easy_setopt(easy, CURLOPT_SHARE, share_);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, options_.max_redirects);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this curl decodes
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(options_.max_body));
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   if (connect_to_ != nullptr) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_);
   if (headers_ != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
+  if (!options_.proxy.empty()) curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy.c_str());
+  if (options_.insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnWrite);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);
-  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
 }
 
-void FetchPool::Impl::Fetch(const std::string& url, Callback done) {
+void FetchPool::Impl::Fetch(FetchRequest request, Callback done) {
   auto transfer = std::make_unique<Transfer>();
   transfer->pool = this;
   transfer->easy = curl_easy_init();
+  if (request.max_body <= 0) request.max_body = options_.max_body;
+  transfer->result.url = request.url;
+  transfer->request = std::move(request);
   transfer->done = std::move(done);
-  transfer->result.url = url;
-  ConfigureEasy(transfer.get(), url);
+  ConfigureEasy(transfer.get());
   CURL* easy = transfer->easy;
   transfers_.emplace(easy, std::move(transfer));
   // Adding a handle makes curl ask for a 0 ms timeout; OnTimer turns that into a posted call,
@@ -224,14 +238,14 @@ std::size_t FetchPool::Impl::OnWrite(char* data, std::size_t size, std::size_t c
     transfer->checked_type = true;
     char* type = nullptr;
     curl_easy_getinfo(transfer->easy, CURLINFO_CONTENT_TYPE, &type);
-    if (transfer->pool->options_.html_only && !IsHtmlContentType(type)) {
+    if (transfer->request.html_only && !IsHtmlContentType(type)) {
       transfer->stop = WriteStop::kNotHtml;
       return 0;
     }
   }
   std::string& body = transfer->result.body;
   // Checked on the decoded bytes, so a compressed bomb stops at the limit too.
-  if (static_cast<std::int64_t>(body.size() + bytes) > transfer->pool->options_.max_body) {
+  if (static_cast<std::int64_t>(body.size() + bytes) > transfer->request.max_body) {
     transfer->stop = WriteStop::kTooLarge;
     return 0;
   }
@@ -240,9 +254,25 @@ std::size_t FetchPool::Impl::OnWrite(char* data, std::size_t size, std::size_t c
   return bytes;
 }
 
-curl_socket_t FetchPool::Impl::OnOpenSocket(void* /*userp*/, curlsocktype purpose,
+curl_socket_t FetchPool::Impl::OnOpenSocket(void* userp, curlsocktype purpose,
                                             curl_sockaddr* address) {
+  auto* transfer = static_cast<Transfer*>(userp);
   if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  // The SSRF guard judges the address about to be connected, after DNS and redirects, so
+  // neither a hostile name nor a rebinding resolver can steer the crawler inward.
+  if (!transfer->pool->options_.guard.Allows(&address->addr)) {
+    char text[64] = "?";
+    if (address->family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address->addr)->sin_addr, text,
+                sizeof text);
+    } else if (address->family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address->addr)->sin6_addr, text,
+                sizeof text);
+    }
+    transfer->stop = WriteStop::kBlocked;
+    transfer->blocked_address = text;
+    return CURL_SOCKET_BAD;
+  }
   return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
@@ -368,13 +398,27 @@ void FetchPool::Impl::CollectDone() {
     long redirects = 0;
     curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
     result.redirects = static_cast<int>(redirects);
+    text = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &text) == CURLE_OK && text) {
+      result.redirect_url = text;
+    }
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+        retry_after > 0) {
+      result.retry_after = static_cast<long>(retry_after);
+    }
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result.seconds);
     result.error = ClassifyCurlCode(code, transfer->stop);
     if (!result.ok()) {
-      result.error_text = transfer->stop == WriteStop::kTooLarge ? "body exceeds --max-body"
-                          : transfer->stop == WriteStop::kNotHtml
-                              ? "not HTML: " + result.content_type
-                              : curl_easy_strerror(code);
+      switch (result.error) {
+        case FetchError::kTooLarge: result.error_text = "body exceeds the size limit"; break;
+        case FetchError::kNotHtml: result.error_text = "not HTML: " + result.content_type; break;
+        case FetchError::kBlocked:
+          result.error_text = "address " + transfer->blocked_address +
+                              " is not allowed (SSRF guard; --allow-net opens it)";
+          break;
+        default: result.error_text = curl_easy_strerror(code); break;
+      }
       result.body.clear();
     }
     curl_multi_remove_handle(multi_, easy);
@@ -388,7 +432,9 @@ void FetchPool::Impl::CollectDone() {
 FetchPool::FetchPool(asio::io_context& io, FetchOptions options)
     : impl_(std::make_unique<Impl>(io, std::move(options))) {}
 FetchPool::~FetchPool() = default;
-void FetchPool::Fetch(const std::string& url, Callback done) { impl_->Fetch(url, std::move(done)); }
+void FetchPool::Fetch(FetchRequest request, Callback done) {
+  impl_->Fetch(std::move(request), std::move(done));
+}
 std::size_t FetchPool::in_flight() const { return impl_->in_flight(); }
 
 }  // namespace mw

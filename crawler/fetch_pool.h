@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "crawler/address_guard.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -22,13 +24,23 @@ struct FetchOptions {
   long timeout_ms = 30'000;
   long low_speed_bytes = 512;  // abort when slower than this many bytes/s ...
   long low_speed_seconds = 15;  // ... for this long
-  std::int64_t max_body = 8 << 20;  // decoded body bytes kept; larger bodies fail
-  long max_redirects = 10;
+  std::int64_t max_body = 8 << 20;  // default per-request limit on decoded body bytes
+  long max_redirects = 5;          // for requests that let curl follow redirects
   // Total open connections. There is deliberately no per-host connection cap here: curl keys
   // CURLMOPT_MAX_HOST_CONNECTIONS on the connect-to target when --connect-to is used, so it
   // would cap every mapped host together. The frontier enforces the per-host cap.
   long max_connections = 64;
-  bool html_only = true;  // stop a transfer at the headers when it is not HTML
+  AddressGuard guard;          // checked on every address a socket connects to
+  std::string proxy;           // curl proxy URL (http://, https://, socks5h://); empty = none
+  bool insecure = false;       // skip TLS certificate and host name verification
+};
+
+// One transfer to run.
+struct FetchRequest {
+  std::string url;
+  bool follow_redirects = false;  // false: a 3xx is the result, with its redirect_url
+  bool html_only = true;          // stop at the headers when the response is not HTML
+  std::int64_t max_body = 0;      // 0 = FetchOptions::max_body
 };
 
 // Error kinds a fetch can end with, decided in one place from curl's codes.
@@ -43,6 +55,7 @@ enum class FetchError {
   kProtocol,      // malformed response, broken encoding, connection cut mid-body
   kTls,
   kRefused,       // scheme not allowed
+  kBlocked,       // the address is not allowed (SSRF guard; --allow-net opens it)
   kOther,
 };
 const char* FetchErrorName(FetchError error);
@@ -55,6 +68,8 @@ struct FetchResult {
   std::string body;       // decoded (Content-Encoding undone), at most max_body bytes
   std::string ip;         // the address connected to
   int redirects = 0;
+  std::string redirect_url;  // where a 3xx points (resolved), when not followed
+  long retry_after = -1;     // seconds from a Retry-After header (either form); -1 when none
   double seconds = 0;     // total transfer time
   FetchError error = FetchError::kNone;
   std::string error_text;  // curl's message, empty on success
@@ -75,8 +90,8 @@ class FetchPool {
   FetchPool(const FetchPool&) = delete;
   FetchPool& operator=(const FetchPool&) = delete;
 
-  // Starts fetching `url`; `done` is called once with the result.
-  void Fetch(const std::string& url, Callback done);
+  // Starts a transfer; `done` is called once with the result.
+  void Fetch(FetchRequest request, Callback done);
 
   // Transfers started and not yet completed.
   std::size_t in_flight() const;

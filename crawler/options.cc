@@ -73,6 +73,35 @@ OptionSpec ListOption(std::string_view name, std::string_view value, std::string
           [member](const CrawlOptions& o) { return Join(o.*member); }, true};
 }
 
+// A flag takes no value; it sets the member to true.
+OptionSpec FlagOption(std::string_view name, std::string_view help, bool CrawlOptions::*member) {
+  return {name, "", help,
+          [member](CrawlOptions& o, std::string_view) {
+            o.*member = true;
+            return std::string();
+          },
+          [member](const CrawlOptions& o) { return std::string(o.*member ? "on" : "off"); }};
+}
+
+// One of a fixed set of words.
+OptionSpec ChoiceOption(std::string_view name, std::string_view choices, std::string_view help,
+                        std::string CrawlOptions::*member) {
+  return {name, choices, help,
+          [member, choices](CrawlOptions& o, std::string_view v) {
+            std::string_view rest = choices;
+            while (!rest.empty()) {
+              const auto bar = rest.find('|');
+              if (rest.substr(0, bar) == v) {
+                o.*member = std::string(v);
+                return std::string();
+              }
+              rest = bar == std::string_view::npos ? "" : rest.substr(bar + 1);
+            }
+            return "must be one of " + std::string(choices);
+          },
+          [member](const CrawlOptions& o) { return o.*member; }};
+}
+
 std::vector<OptionSpec> MakeSpecs() {
   std::vector<OptionSpec> specs;
   specs.push_back(StringOption("seeds", "FILE",
@@ -123,16 +152,67 @@ std::vector<OptionSpec> MakeSpecs() {
                    [](const CrawlOptions& o) { return std::to_string(o.max_body); }});
   specs.push_back(IntOption<long>("max-redirects", "follow at most N redirects per URL",
                                   &CrawlOptions::max_redirects, 0));
-  specs.push_back({"progress", "auto|always|never",
-                   "live progress line on stdout (auto: only when stdout is a terminal)",
+  specs.push_back(ChoiceOption("progress", "auto|always|never",
+                               "live progress line on stdout (auto: only when stdout is a terminal)",
+                               &CrawlOptions::progress));
+  specs.push_back(ListOption(
+      "allow-net", "CIDR",
+      "let the SSRF guard connect to this network (loopback, private, link-local and other "
+      "non-global addresses are refused by default); repeatable",
+      &CrawlOptions::allow_net));
+  specs.push_back(IntOption<long>("delay-ms", "least time between the starts of two fetches to "
+                                  "one host (or IP, see --politeness-key)",
+                                  &CrawlOptions::delay_ms, 0));
+  specs.push_back(ChoiceOption("politeness-key", "host|ip",
+                               "what --per-host and --delay-ms count per: the host name, or the "
+                               "IP address it resolves to (mirrors often share a server)",
+                               &CrawlOptions::politeness_key));
+  specs.push_back(ChoiceOption("robots", "obey|ignore",
+                               "obey robots.txt (RFC 9309) or ignore it", &CrawlOptions::robots));
+  specs.push_back(IntOption<long>("robots-ttl-s", "how long a host's robots.txt is trusted",
+                                  &CrawlOptions::robots_ttl_s, 1));
+  specs.push_back(IntOption<long>("max-crawl-delay-ms",
+                                  "the longest robots.txt Crawl-delay honoured (longer is capped)",
+                                  &CrawlOptions::max_crawl_delay_ms, 0));
+  specs.push_back({"sitemaps", "on|off",
+                   "queue the URLs of sitemaps named in robots.txt and at /sitemap.xml",
                    [](CrawlOptions& o, std::string_view v) {
-                     if (v != "auto" && v != "always" && v != "never") {
-                       return std::string("must be auto, always or never");
-                     }
-                     o.progress = std::string(v);
+                     if (v != "on" && v != "off") return std::string("must be on or off");
+                     o.sitemaps = v == "on";
                      return std::string();
                    },
-                   [](const CrawlOptions& o) { return o.progress; }});
+                   [](const CrawlOptions& o) { return std::string(o.sitemaps ? "on" : "off"); }});
+  specs.push_back(IntOption<int>("retries",
+                                 "retries per URL after a connect error, timeout, 429 or 5xx",
+                                 &CrawlOptions::retries, 0));
+  specs.push_back(IntOption<long>("retry-base-ms",
+                                  "first retry backoff; doubles per attempt, with jitter",
+                                  &CrawlOptions::retry_base_ms, 1));
+  specs.push_back(IntOption<long>("max-retry-after-s",
+                                  "a longer Retry-After is not waited for: the URL fails",
+                                  &CrawlOptions::max_retry_after_s, 0));
+  specs.push_back(IntOption<int>("host-max-failures",
+                                 "consecutive failures after which a host's remaining URLs are "
+                                 "given up (each recorded)",
+                                 &CrawlOptions::host_max_failures, 1));
+  specs.push_back(IntOption<int>("max-url-length", "longer links are not followed (spider trap)",
+                                 &CrawlOptions::max_url_length, 16));
+  specs.push_back(IntOption<int>("max-query-params",
+                                 "links with more query parameters are not followed",
+                                 &CrawlOptions::max_query_params, 0));
+  specs.push_back(IntOption<std::int64_t>("max-pages-per-host",
+                                          "URLs queued at most per host",
+                                          &CrawlOptions::max_pages_per_host, 1));
+  specs.push_back(IntOption<int>("max-query-variants",
+                                 "URLs queued at most per host and path that differ only in "
+                                 "their query string (calendars, session ids)",
+                                 &CrawlOptions::max_query_variants, 1));
+  specs.push_back(StringOption("proxy", "URL",
+                               "send requests through this proxy: http://, https:// or "
+                               "socks5h:// (e.g. Tor for .onion mirrors)",
+                               &CrawlOptions::proxy));
+  specs.push_back(FlagOption("insecure", "do not verify TLS certificates (logged loudly)",
+                             &CrawlOptions::insecure));
   return specs;
 }
 
@@ -173,11 +253,13 @@ std::string ParseCrawlArgs(const std::vector<std::string>& args, CrawlOptions* o
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) return "unknown option --" + std::string(name);
-    if (!has_value) {
+    if (spec->value.empty()) {
+      if (has_value) return "--" + std::string(name) + " takes no value";
+    } else if (!has_value) {
       if (i + 1 >= args.size()) return "--" + std::string(name) + " needs a value";
       value = args[++i];
     }
-    std::string error = spec->set(*options, value);
+    const std::string error = spec->set(*options, value);
     if (!error.empty()) {
       return "--" + std::string(name) + " " + std::string(value) + ": " + error;
     }

@@ -31,6 +31,26 @@ struct CrawlOptions {
   std::int64_t max_body = 8 << 20;
   long max_redirects = 10;
   std::string progress = "auto";  // auto | always | never
+  // Safety and politeness.
+  std::vector<std::string> allow_net;  // CIDRs the SSRF guard lets through
+  long delay_ms = 0;                   // between the starts of two fetches to one host (or IP)
+  std::string politeness_key = "host";  // host | ip
+  std::string robots = "obey";          // obey | ignore
+  long robots_ttl_s = 86'400;
+  long max_crawl_delay_ms = 30'000;  // cap on a robots.txt Crawl-delay
+  bool sitemaps = true;
+  int retries = 3;              // per URL, for connect errors, timeouts, 429 and 5xx
+  long retry_base_ms = 1'000;   // first backoff; doubles per attempt, with jitter
+  long max_retry_after_s = 600;  // a longer Retry-After is not waited for
+  int host_max_failures = 10;    // consecutive failures that make a host be given up
+  // Spider traps.
+  int max_url_length = 2'048;
+  int max_query_params = 20;
+  std::int64_t max_pages_per_host = 10'000;
+  int max_query_variants = 50;  // URLs per host and path that differ only in their query
+  // Transport.
+  std::string proxy;
+  bool insecure = false;
 };
 
 // One command-line option. `set` parses a value into the options and returns an error message

@@ -16,7 +16,7 @@ trap '"$MW_SHARED/corpus/serve.sh" stop "$pid" >/dev/null 2>&1 || true; rm -rf "
 
 echo "== crawling the demo corpus (seed $SEED) served on 127.0.0.1:$port"
 "$MW_BUILD/mirrorwatch" crawl --seeds "$work/corpus/seeds.txt" --out "${MW_DEMO_OUT:-$work/out}" \
-  --connect-to "::127.0.0.1:$port" --concurrency 32 --per-host 4
+  --connect-to "::127.0.0.1:$port" --allow-net 127.0.0.1/32 --concurrency 32 --per-host 4
 out=${MW_DEMO_OUT:-$work/out}
 echo "== scored against the corpus labels"
 python3 "$MW_SHARED/corpus/score.py" --labels "$work/corpus/labels.json" \

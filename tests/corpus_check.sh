@@ -11,7 +11,7 @@ python3 "$shared/corpus/generate.py" --out "$work/corpus" --seed "$seed" >/dev/n
 pid=$("$shared/corpus/serve.sh" "$work/corpus" "$port")
 trap '"$shared/corpus/serve.sh" stop "$pid" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 "$bin" crawl --seeds "$work/corpus/seeds.txt" --out "$work/out" \
-  --connect-to "::127.0.0.1:$port" --progress never
+  --connect-to "::127.0.0.1:$port" --allow-net 127.0.0.1/32 --progress never
 python3 "$shared/corpus/score.py" --labels "$work/corpus/labels.json" \
   --findings "$work/out/findings.jsonl" --crawled "$work/out/pages.jsonl" \
   --min-precision "$min_p" --min-recall "$min_r" --json "$work/score.json" --verbose

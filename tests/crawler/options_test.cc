@@ -40,7 +40,9 @@ TEST(Options, ParsesValuesAndRejectsBadOnes) {
       {{"--concurrency", "many"}, "not a whole number", "not a number"},
       {{"--no-such-option"}, "unknown option", "typo"},
       {{"--out"}, "needs a value", "missing value"},
-      {{"--progress", "sometimes"}, "auto, always or never", "enum"},
+      {{"--progress", "sometimes"}, "must be one of auto|always|never", "enum"},
+      {{"--insecure=yes"}, "takes no value", "a flag"},
+      {{"--robots", "maybe"}, "must be one of obey|ignore", "enum"},
   };
   for (const Case& c : cases) {
     CrawlOptions options;

@@ -4,7 +4,9 @@
 #define MIRRORWATCH_TESTS_CRAWLER_TEST_SERVER_H_
 
 #include <atomic>
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -19,15 +21,29 @@ namespace mw::testing {
 
 namespace http = boost::beast::http;
 
+// What the server answers. Besides a normal response it can misbehave on purpose.
 struct Reply {
   Reply(int status, std::string content_type, std::string body,
         std::vector<std::pair<std::string, std::string>> headers = {})
       : status(status), content_type(std::move(content_type)), body(std::move(body)),
         headers(std::move(headers)) {}
+  // Bytes written as they are (status line, headers, body: anything), then the connection
+  // is closed: bad status lines, broken chunking, garbage.
+  static Reply Raw(std::string bytes) {
+    Reply reply(200, "", "");
+    reply.raw = std::move(bytes);
+    return reply;
+  }
+
   int status = 200;
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string raw;                          // non-empty: see Raw()
+  std::chrono::milliseconds drip{0};        // > 0: the body goes out one byte per `drip`
+  std::size_t cut_after = std::string::npos;  // close the connection after this many body bytes
+                                              // (Content-Length still announces all of them)
+  std::chrono::milliseconds stall{0};       // wait this long before answering at all
 };
 
 class TestServer {
@@ -35,10 +51,12 @@ class TestServer {
   // `handler` gets the Host header (lower-case, port dropped) and the request target.
   using Handler = std::function<Reply(const std::string& host, const std::string& target)>;
 
-  explicit TestServer(Handler handler, std::chrono::milliseconds delay = {})
-      : handler_(std::move(handler)), delay_(delay), acceptor_(io_) {
+  // Listens on `address`:0 (a loopback address: 127.0.0.1 unless a test needs another one).
+  explicit TestServer(Handler handler, std::chrono::milliseconds delay = {},
+                      const std::string& address = "127.0.0.1")
+      : handler_(std::move(handler)), delay_(delay), address_(address), acceptor_(io_) {
     using boost::asio::ip::tcp;
-    tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint endpoint(boost::asio::ip::make_address(address), 0);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -54,7 +72,7 @@ class TestServer {
       // Closing the acceptor does not wake a blocking accept(); a connection does.
       boost::asio::io_context io;
       boost::asio::ip::tcp::socket wake(io);
-      wake.connect({boost::asio::ip::make_address("127.0.0.1"),
+      wake.connect({boost::asio::ip::make_address(address_),
                     static_cast<unsigned short>(port_)}, ec);
       accept_thread_.join();
     }
@@ -69,8 +87,23 @@ class TestServer {
   }
 
   int port() const { return port_; }
-  // "::127.0.0.1:PORT": a --connect-to entry that sends every host here.
-  std::string connect_to() const { return "::127.0.0.1:" + std::to_string(port_); }
+  // "::ADDRESS:PORT": a --connect-to entry that sends every host here.
+  std::string connect_to() const { return "::" + address_ + ":" + std::to_string(port_); }
+  // Connections accepted so far (a server that must receive nothing checks this is 0).
+  int connections() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(sockets_.size()) - wake_connections_;
+  }
+  // Requests whose target was in absolute form ("GET http://host/path"): sent to a proxy.
+  int proxied_requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return proxied_;
+  }
+  // The time each request arrived, per host (politeness tests measure the gaps).
+  std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> arrivals() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return arrivals_;
+  }
 
   // host + target -> how many times it was requested.
   std::map<std::string, int> requests() const {
@@ -98,6 +131,10 @@ class TestServer {
       }
       std::lock_guard<std::mutex> lock(mutex_);
       sockets_.push_back(socket);
+      if (stopping_) {
+        ++wake_connections_;
+        return;
+      }
       threads_.emplace_back([this, socket] { Serve(*socket); });
     }
   }
@@ -112,11 +149,21 @@ class TestServer {
       std::string host(request[http::field::host]);
       if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
       for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const std::string target(request.target());
-      Enter(host, target);
+      std::string target(request.target());
+      const bool proxied = target.rfind("http://", 0) == 0;
+      if (proxied) {  // absolute form, as sent to a proxy: keep the path
+        const auto slash = target.find('/', 7);
+        target = slash == std::string::npos ? "/" : target.substr(slash);
+      }
+      Enter(host, target, proxied);
       if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
       Reply reply = handler_(host, target);
+      if (reply.stall.count() > 0) std::this_thread::sleep_for(reply.stall);
       Leave(host);
+      if (!reply.raw.empty()) {
+        boost::asio::write(socket, boost::asio::buffer(reply.raw), ec);
+        return;
+      }
       http::response<http::string_body> response(static_cast<http::status>(reply.status),
                                                  request.version());
       response.set(http::field::content_type, reply.content_type);
@@ -124,14 +171,29 @@ class TestServer {
       response.body() = std::move(reply.body);
       response.keep_alive(request.keep_alive());
       response.prepare_payload();
-      http::write(socket, response, ec);
-      if (ec || !request.keep_alive()) return;
+      if (reply.drip.count() == 0 && reply.cut_after == std::string::npos) {
+        http::write(socket, response, ec);
+        if (ec || !request.keep_alive()) return;
+        continue;
+      }
+      // Misbehaving body: headers at once, then the body slowly or cut short.
+      http::response_serializer<http::string_body> serializer(response);
+      http::write_header(socket, serializer, ec);
+      const std::string& body = response.body();
+      const std::size_t end = std::min(body.size(), reply.cut_after);
+      for (std::size_t i = 0; i < end && !ec && !stopping_; ++i) {
+        boost::asio::write(socket, boost::asio::buffer(&body[i], 1), ec);
+        if (reply.drip.count() > 0) std::this_thread::sleep_for(reply.drip);
+      }
+      return;
     }
   }
 
-  void Enter(const std::string& host, const std::string& target) {
+  void Enter(const std::string& host, const std::string& target, bool proxied) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++requests_[host + target];
+    if (proxied) ++proxied_;
+    arrivals_[host].push_back(std::chrono::steady_clock::now());
     int& now = active_[host];
     ++now;
     peak_[host] = std::max(peak_[host], now);
@@ -147,6 +209,7 @@ class TestServer {
 
   Handler handler_;
   std::chrono::milliseconds delay_;
+  std::string address_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int port_ = 0;
@@ -160,6 +223,9 @@ class TestServer {
   std::map<std::string, int> peak_;
   int active_total_ = 0;
   int peak_total_ = 0;
+  int proxied_ = 0;
+  int wake_connections_ = 0;
+  std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> arrivals_;
 };
 
 }  // namespace mw::testing
