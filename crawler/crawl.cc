@@ -235,6 +235,8 @@ class CrawlLoop {
     fetch.user_agent = options.user_agent;
     fetch.connect_timeout_ms = options.connect_timeout_ms;
     fetch.timeout_ms = options.timeout_ms;
+    fetch.low_speed_bytes = options.low_speed_bytes;
+    fetch.low_speed_seconds = options.low_speed_s;
     fetch.max_body = options.max_body;
     fetch.max_connections = options.concurrency;
     fetch.guard = std::move(guard);

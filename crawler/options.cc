@@ -146,6 +146,11 @@ std::vector<OptionSpec> MakeSpecs() {
                                   &CrawlOptions::connect_timeout_ms, 1));
   specs.push_back(IntOption<long>("timeout-ms", "give up a transfer after N ms in all",
                                   &CrawlOptions::timeout_ms, 1));
+  specs.push_back(IntOption<long>("low-speed-bytes",
+                                  "cut off a transfer slower than N bytes/s for --low-speed-s",
+                                  &CrawlOptions::low_speed_bytes, 1));
+  specs.push_back(IntOption<long>("low-speed-s", "see --low-speed-bytes",
+                                  &CrawlOptions::low_speed_s, 1));
   specs.push_back({"max-body", "BYTES",
                    "largest (decoded) body kept; a larger one fails (K/M/G suffixes)",
                    [](CrawlOptions& o, std::string_view v) { return ParseSize(v, &o.max_body); },

@@ -28,6 +28,8 @@ struct CrawlOptions {
   int workers = 0;  // parse/match threads; 0 = one per core
   long connect_timeout_ms = 10'000;
   long timeout_ms = 30'000;
+  long low_speed_bytes = 512;  // a transfer slower than this many bytes/s ...
+  long low_speed_s = 15;       // ... for this many seconds is cut off (slow drips)
   std::int64_t max_body = 8 << 20;
   long max_redirects = 10;
   std::string progress = "auto";  // auto | always | never
