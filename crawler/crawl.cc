@@ -149,6 +149,7 @@ struct ParsedPage {
 // What the loop knows about one host (Url::Authority()).
 struct HostState {
   enum class Robots { kUnknown, kFetching, kReady };
+  bool introduced = false;  // has had a URL queued (and so its robots.txt asked for)
   Robots robots = Robots::kUnknown;
   RobotsRules rules = RobotsRules::AllowAll();
   std::string robots_problem;  // why the rules are DisallowAll, when they are for an error
@@ -250,12 +251,7 @@ class CrawlLoop {
   // Queues a URL after the trap limits; a URL refused is recorded once. Returns true if queued.
   bool Admit(const Url& url, int depth, const std::string& via, int redirects, bool check_traps) {
     const std::string key = url.Authority();
-    auto [it, new_host] = hosts_.try_emplace(key);
-    HostState& host = it->second;
-    if (new_host) {
-      host.depth = depth;
-      host.scheme = url.scheme;
-    }
+    HostState& host = hosts_[key];
     if (check_traps) {
       std::string trap;
       if (url.spec.size() > static_cast<std::size_t>(options_.max_url_length)) {
@@ -283,16 +279,25 @@ class CrawlLoop {
     if (!frontier_->Add(url, depth, via, redirects)) return false;
     ++host.admitted;
     if (!url.query.empty()) ++host.query_variants[url.path];
-    if (new_host && options_.robots == "obey") {
-      frontier_->Block(key);
-      FetchRobots(key, host);
-    } else if (new_host && options_.sitemaps) {
-      FetchDefaultSitemaps(key, host, {});
-    }
-    if (options_.delay_ms > 0 && new_host) {
+    if (!host.introduced) Introduce(key, host, url, depth);
+    return true;
+  }
+
+  // First URL of a host in the frontier: its politeness delay, its robots.txt (the host waits
+  // for it), its sitemaps.
+  void Introduce(const std::string& key, HostState& host, const Url& url, int depth) {
+    host.introduced = true;
+    host.depth = depth;
+    host.scheme = url.scheme;
+    if (options_.delay_ms > 0) {
       frontier_->SetDelay(key, std::chrono::milliseconds(options_.delay_ms));
     }
-    return true;
+    if (options_.robots == "obey") {
+      frontier_->Block(key);
+      FetchRobots(key, host);  // its sitemaps follow from OnRobots
+    } else if (options_.sitemaps) {
+      FetchDefaultSitemaps(key, host, {});
+    }
   }
 
   // ---- robots.txt ----
