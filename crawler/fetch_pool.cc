@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,8 +43,13 @@ namespace asio = boost::asio;
 // Why our callbacks stopped a transfer; curl only reports a generic code for it.
 enum class WriteStop { kNone, kTooLarge, kNotHtml, kBlocked };
 
-// The one place where curl's codes become ours.
-FetchError ClassifyCurlCode(CURLcode code, WriteStop stop) {
+bool IsHttpUrl(const std::string& url) {
+  return strncasecmp(url.c_str(), "http://", 7) == 0 ||
+         strncasecmp(url.c_str(), "https://", 8) == 0;
+}
+
+// The one place where curl's codes become ours. `effective_url` is the last URL curl tried.
+FetchError ClassifyCurlCode(CURLcode code, WriteStop stop, const std::string& effective_url) {
   // Only when the transfer failed: curl may have tried a blocked address, then an allowed one.
   if (code != CURLE_OK && stop == WriteStop::kBlocked) return FetchError::kBlocked;
   switch (code) {
@@ -59,6 +65,9 @@ FetchError ClassifyCurlCode(CURLcode code, WriteStop stop) {
     case CURLE_COULDNT_RESOLVE_PROXY: return FetchError::kResolve;
     case CURLE_TOO_MANY_REDIRECTS: return FetchError::kTooManyRedirects;
     case CURLE_UNSUPPORTED_PROTOCOL:
+      // curl also uses this code for a reply that is not HTTP (HTTP/0.9, garbage, a bad status
+      // line): the scheme was allowed, the server is at fault.
+      return IsHttpUrl(effective_url) ? FetchError::kProtocol : FetchError::kRefused;
     case CURLE_URL_MALFORMAT: return FetchError::kRefused;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -408,7 +417,7 @@ void FetchPool::Impl::CollectDone() {
       result.retry_after = static_cast<long>(retry_after);
     }
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result.seconds);
-    result.error = ClassifyCurlCode(code, transfer->stop);
+    result.error = ClassifyCurlCode(code, transfer->stop, result.final_url);
     if (!result.ok()) {
       switch (result.error) {
         case FetchError::kTooLarge: result.error_text = "body exceeds the size limit"; break;
