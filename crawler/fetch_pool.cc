@@ -48,8 +48,10 @@ bool IsHttpUrl(const std::string& url) {
          strncasecmp(url.c_str(), "https://", 8) == 0;
 }
 
-// The one place where curl's codes become ours. `effective_url` is the last URL curl tried.
-FetchError ClassifyCurlCode(CURLcode code, WriteStop stop, const std::string& effective_url) {
+// The one place where curl's codes become ours. `effective_url` is the last URL curl tried;
+// `response_started` says whether any response header arrived.
+FetchError ClassifyCurlCode(CURLcode code, WriteStop stop, const std::string& effective_url,
+                            bool response_started) {
   // Only when the transfer failed: curl may have tried a blocked address, then an allowed one.
   if (code != CURLE_OK && stop == WriteStop::kBlocked) return FetchError::kBlocked;
   switch (code) {
@@ -69,6 +71,9 @@ FetchError ClassifyCurlCode(CURLcode code, WriteStop stop, const std::string& ef
       // line): the scheme was allowed, the server is at fault.
       return IsHttpUrl(effective_url) ? FetchError::kProtocol : FetchError::kRefused;
     case CURLE_URL_MALFORMAT: return FetchError::kRefused;
+    case CURLE_OUT_OF_MEMORY:
+      // curl 7.88 reports a response header over its size limit (100 KB) this way.
+      return response_started ? FetchError::kProtocol : FetchError::kOther;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -113,6 +118,7 @@ class FetchPool::Impl {
     WriteStop stop = WriteStop::kNone;
     std::string blocked_address;
     bool checked_type = false;
+    char error_text[CURL_ERROR_SIZE] = "";  // curl's detailed message for a failure
   };
 
   // Readiness watch for one socket curl asked us to poll. Asio never owns the descriptor: it is
@@ -193,6 +199,7 @@ void FetchPool::Impl::ConfigureEasy(Transfer* transfer) {
   const FetchRequest& request = transfer->request;
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_text);
   curl_easy_setopt(easy, CURLOPT_SHARE, share_);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -417,7 +424,10 @@ void FetchPool::Impl::CollectDone() {
       result.retry_after = static_cast<long>(retry_after);
     }
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result.seconds);
-    result.error = ClassifyCurlCode(code, transfer->stop, result.final_url);
+    long header_bytes = 0;
+    curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_bytes);
+    result.error = ClassifyCurlCode(code, transfer->stop, result.final_url,
+                                    header_bytes > 0 || status != 0);
     if (!result.ok()) {
       switch (result.error) {
         case FetchError::kTooLarge: result.error_text = "body exceeds the size limit"; break;
@@ -426,7 +436,10 @@ void FetchPool::Impl::CollectDone() {
           result.error_text = "address " + transfer->blocked_address +
                               " is not allowed (SSRF guard; --allow-net opens it)";
           break;
-        default: result.error_text = curl_easy_strerror(code); break;
+        default:
+          result.error_text = transfer->error_text[0] != '\0' ? transfer->error_text
+                                                              : curl_easy_strerror(code);
+          break;
       }
       result.body.clear();
     }

@@ -135,7 +135,14 @@ class TestServer {
         ++wake_connections_;
         return;
       }
-      threads_.emplace_back([this, socket] { Serve(*socket); });
+      threads_.emplace_back([this, socket] {
+        Serve(*socket);
+        // Close as a real server would, so a client sees the end of a cut or raw reply.
+        std::lock_guard<std::mutex> lock(mutex_);
+        boost::system::error_code ec;
+        socket->shutdown(boost::asio::socket_base::shutdown_both, ec);
+        socket->close(ec);
+      });
     }
   }
 
