@@ -12,12 +12,16 @@
 namespace mw {
 
 // One problem found while loading a signature file. `line`/`column` are 1-based; 0 if unknown.
+// An error makes the load fail; a warning (a rule that can never fire, one that is absurdly
+// broad, an outlet whose threshold is out of reach ...) does not.
 struct SignatureDiagnostic {
   std::string file;
   int line = 0;
   int column = 0;
   std::string message;
-  std::string ToString() const;  // "file:line:col: message"; "file: message" when line is 0
+  bool warning = false;
+  // "file:line:col: error: message" (or "warning: "); "file: error: message" when line is 0.
+  std::string ToString() const;
 };
 
 // One rule that fired on a page.
@@ -25,6 +29,7 @@ struct RuleHit {
   std::string rule_id;
   Field field;
   double weight = 0;
+  bool experimental = false;  // status: experimental -- scored and shown, never decisive
   int count = 0;  // occurrences in that field, counted up to 100
   // The ORIGINAL text around the first match: 40 code points either side, whitespace runs as
   // one space, ill-formed UTF-8 as U+FFFD.
@@ -36,7 +41,14 @@ struct OutletScore {
   std::string outlet;  // outlet id as in the file: "amaq", "al-bayan", "halumu", "nashir"
   double score = 0;    // sum of the weights of the distinct rules that fired
   double threshold = 0;
-  bool flagged = false;  // score >= threshold and the outlet's conditions hold
+  // Whether the page is flagged for this outlet: the score of the stable rules alone reaches
+  // the threshold and the outlet's conditions (require, min_rules, any_of) hold with stable
+  // rules alone. Experimental rules never flag a page on their own.
+  bool flagged = false;
+  double stable_score = 0;  // `score` without the experimental rules
+  // Why a page that reached the threshold was not flagged ("require: amaq.identity did not
+  // fire"); empty otherwise.
+  std::string unmet_condition;
   // In file order; each rule once, with the first field (in enum order) where it fired.
   std::vector<RuleHit> hits;
 };
@@ -62,6 +74,25 @@ class SignatureSet {
 
   std::size_t rule_count() const;
   std::vector<std::string> outlets() const;
+
+  // What a rule is, for operator tools (sigs check/test/eval).
+  struct RuleInfo {
+    std::string id;
+    std::string outlet;
+    std::string description;
+    std::vector<Field> fields;
+    std::string pattern;  // the RE2 pattern as compiled (after normalisation and modifiers)
+    double weight = 0;
+    bool experimental = false;
+    std::vector<std::string> tags;
+    std::string file;  // where it was declared
+    int line = 0;
+  };
+  // Every rule, in file order.
+  std::vector<RuleInfo> rules() const;
+  // SHA-256 (hex) of the bytes of every file loaded (the main file, then its includes in
+  // order), so a finding can name exactly the signatures that produced it.
+  std::string sha256() const;
 
  private:
   struct Impl;
