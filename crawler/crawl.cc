@@ -170,7 +170,9 @@ bool IsRetryable(const FetchResult& result) {
     case FetchError::kTimeout:
     case FetchError::kConnect:
     case FetchError::kProtocol: return true;
-    case FetchError::kNone: break;
+    case FetchError::kNone:
+    case FetchError::kNotHtml:  // a response arrived: its status decides, whatever the body is
+      break;
     default: return false;
   }
   return result.status == 429 || (result.status >= 500 && result.status <= 504);
@@ -359,7 +361,10 @@ class CrawlLoop {
   void FetchDefaultSitemaps(const std::string& key, HostState& host,
                             std::vector<std::string> listed) {
     const std::string conventional = host.scheme + "://" + key + "/sitemap.xml";
-    if (std::find(listed.begin(), listed.end(), conventional) == listed.end()) {
+    // Guessing /sitemap.xml is crawling the host, so robots.txt must allow it (a Sitemap: line
+    // is the site's own invitation, and a robots.txt that failed allows nothing).
+    const bool may_guess = options_.robots != "obey" || host.rules.Allows("/sitemap.xml");
+    if (may_guess && std::find(listed.begin(), listed.end(), conventional) == listed.end()) {
       listed.push_back(conventional);
     }
     for (const std::string& text : listed) {
@@ -443,7 +448,9 @@ class CrawlLoop {
     HostState& host = hosts_[entry.host_key];
     if (host.robots == HostState::Robots::kReady && SteadyClockNow() >= host.robots_expire) {
       frontier_->Release(entry.host_key);
-      frontier_->Retry(entry);  // back at the front, to be fetched once the rules are fresh
+      FrontierEntry again = entry;
+      --again.attempts;  // Retry() counts a try, and this URL was not tried
+      frontier_->Retry(std::move(again));  // back at the front, fetched once the rules are fresh
       frontier_->Block(entry.host_key);
       FetchRobots(entry.host_key, host);
       return false;
@@ -463,10 +470,15 @@ class CrawlLoop {
     HostState& host = hosts_[entry.host_key];
     Regroup(entry.host_key, host, result);
     if (IsRetryable(result)) {
+      if (result.error == FetchError::kNotHtml) {  // a failure status: the body's type is moot
+        result.error = FetchError::kNone;
+        result.error_text.clear();
+      }
       ++host.failures;
       if (host.failures >= options_.host_max_failures) {
         WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "");
-        AbandonHost(entry.host_key, host);
+        // Fetches in flight when the host was given up land here too: give it up once.
+        if (!host.abandoned) AbandonHost(entry.host_key, host);
         Pump();
         return;
       }
@@ -481,9 +493,16 @@ class CrawlLoop {
         Pump();
         return;
       }
-      CountError(result);
-      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
-                 too_long ? "Retry-After longer than --max-retry-after-s" : "retries exhausted");
+      const std::string why =
+          too_long ? "Retry-After longer than --max-retry-after-s" : "retries exhausted";
+      if (result.ok()) {
+        // The server answered with a failure status (429, 5xx): that is the error.
+        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
+                   "HTTP " + std::to_string(result.status) + ": " + why, "http_status");
+      } else {
+        CountError(result);
+        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, why);
+      }
       Pump();
       return;
     }
