@@ -476,7 +476,7 @@ class CrawlLoop {
       }
       ++host.failures;
       if (host.failures >= options_.host_max_failures) {
-        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "");
+        WriteFinalFailure(entry, result, "the host failed too often");
         // Fetches in flight when the host was given up land here too: give it up once.
         if (!host.abandoned) AbandonHost(entry.host_key, host);
         Pump();
@@ -493,16 +493,9 @@ class CrawlLoop {
         Pump();
         return;
       }
-      const std::string why =
-          too_long ? "Retry-After longer than --max-retry-after-s" : "retries exhausted";
-      if (result.ok()) {
-        // The server answered with a failure status (429, 5xx): that is the error.
-        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
-                   "HTTP " + std::to_string(result.status) + ": " + why, "http_status");
-      } else {
-        CountError(result);
-        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, why);
-      }
+      WriteFinalFailure(entry, result,
+                        too_long ? "Retry-After longer than --max-retry-after-s"
+                                 : "retries exhausted");
       Pump();
       return;
     }
@@ -536,6 +529,19 @@ class CrawlLoop {
       });
     });
     Pump();
+  }
+
+  // Records a retryable failure that will not be tried again, and why.
+  void WriteFinalFailure(const FrontierEntry& entry, const FetchResult& result,
+                         const std::string& why) {
+    if (result.ok()) {
+      // The server answered with a failure status (429, 5xx): that is the error.
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
+                 "HTTP " + std::to_string(result.status) + ": " + why, "http_status");
+    } else {
+      CountError(result);
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, why);
+    }
   }
 
   // A redirect is a new URL like any link: it goes through the scope, the trap limits, the
