@@ -7,9 +7,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -190,10 +193,10 @@ constexpr std::int64_t kSitemapMaxBytes = 50 << 20;  // the sitemaps.org cap
 
 class CrawlLoop {
  public:
-  CrawlLoop(const CrawlOptions& options, const SignatureSet& signatures, const Scope& scope,
-            AddressGuard guard, std::FILE* pages_out, std::FILE* findings_out)
+  CrawlLoop(const CrawlOptions& options, std::shared_ptr<const SignatureSet> signatures,
+            const Scope& scope, AddressGuard guard, std::FILE* pages_out, std::FILE* findings_out)
       : options_(options),
-        signatures_(signatures),
+        signatures_(std::move(signatures)),
         scope_(scope),
         workers_(WorkerCount(options)),
         max_parsing_(4 * WorkerCount(options)),
@@ -201,6 +204,8 @@ class CrawlLoop {
         frontier_(NewMemoryFrontier(options.per_host)),
         wake_timer_(io_),
         progress_timer_(io_),
+        hangup_(io_, SIGHUP),
+        watch_timer_(io_),
         keep_running_(io_.get_executor()),
         pages_out_(pages_out),
         findings_out_(findings_out),
@@ -217,6 +222,11 @@ class CrawlLoop {
       Pump();
     });
     if (show_progress_) ScheduleProgress();
+    WaitForHangup();
+    if (options_.watch) {
+      watched_mtime_ = SignatureFileTime();
+      ScheduleWatch();
+    }
     io_.run();
     workers_.join();
     if (show_progress_) std::fputs("\r\033[K", stdout);
@@ -631,7 +641,9 @@ class CrawlLoop {
       }
     }
     std::string sha256;
-    for (const OutletScore& score : signatures_.Score(doc)) {
+    // One whole set per page: a reload swaps the pointer, never the set under a page.
+    const std::shared_ptr<const SignatureSet> signatures = signatures_.load();
+    for (const OutletScore& score : signatures->Score(doc)) {
       if (!score.flagged) continue;
       if (sha256.empty()) sha256 = Sha256Hex(result.body);
       Json rules = Json::array();
@@ -756,11 +768,79 @@ class CrawlLoop {
     });
   }
 
+  // ---- signature reloads ----
+
+  void WaitForHangup() {
+    hangup_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec || finished_) return;
+      ReloadSignatures("SIGHUP");
+      WaitForHangup();
+    });
+  }
+
+  std::filesystem::file_time_type SignatureFileTime() const {
+    std::error_code ec;
+    return std::filesystem::last_write_time(SignatureFilePath(options_), ec);
+  }
+
+  void ScheduleWatch() {
+    watch_timer_.expires_after(std::chrono::seconds(1));
+    watch_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || finished_) return;
+      const auto mtime = SignatureFileTime();
+      if (mtime != watched_mtime_) {
+        watched_mtime_ = mtime;
+        ReloadSignatures("the file changed");
+      }
+      ScheduleWatch();
+    });
+  }
+
+  // Loads and compiles the signature file on a worker; the loop swaps it in only when it
+  // compiled. Reloads asked for meanwhile are folded into one more.
+  void ReloadSignatures(const char* why) {
+    if (reloading_) {
+      reload_again_ = true;
+      return;
+    }
+    reloading_ = true;
+    const std::string path = SignatureFilePath(options_);
+    std::fprintf(stderr, "mirrorwatch: %s: reloading signatures from %s\n", why, path.c_str());
+    asio::post(workers_, [this, path] {
+      auto diagnostics = std::make_shared<std::vector<SignatureDiagnostic>>();
+      std::shared_ptr<const SignatureSet> loaded = SignatureSet::LoadFile(path, diagnostics.get());
+      asio::post(io_, [this, path, loaded, diagnostics] {
+        reloading_ = false;
+        for (const SignatureDiagnostic& d : *diagnostics) {
+          std::fprintf(stderr, "%s\n", d.ToString().c_str());
+        }
+        if (loaded) {
+          signatures_.store(loaded);
+          ++summary_.signature_reloads;
+          std::fprintf(stderr, "mirrorwatch: signatures reloaded: %zu rules\n",
+                       loaded->rule_count());
+        } else {
+          ++summary_.signature_reload_failures;
+          std::fprintf(stderr,
+                       "mirrorwatch: %s refused; the previous signatures stay in service\n",
+                       path.c_str());
+        }
+        if (reload_again_) {
+          reload_again_ = false;
+          ReloadSignatures("a reload asked for during the last one");
+        }
+      });
+    });
+  }
+
   void Finish() {
     if (finished_) return;
     finished_ = true;
     progress_timer_.cancel();
     wake_timer_.cancel();
+    watch_timer_.cancel();
+    boost::system::error_code ignored;
+    hangup_.cancel(ignored);
     keep_running_.reset();
     io_.stop();
   }
@@ -768,7 +848,7 @@ class CrawlLoop {
   static SteadyTime SteadyClockNow() { return std::chrono::steady_clock::now(); }
 
   const CrawlOptions& options_;
-  const SignatureSet& signatures_;
+  std::atomic<std::shared_ptr<const SignatureSet>> signatures_;
   const Scope& scope_;
   asio::io_context io_;
   asio::thread_pool workers_;
@@ -781,6 +861,11 @@ class CrawlLoop {
   bool wake_armed_ = false;
   SteadyTime wake_at_{};
   asio::steady_timer progress_timer_;
+  asio::signal_set hangup_;
+  asio::steady_timer watch_timer_;
+  std::filesystem::file_time_type watched_mtime_{};
+  bool reloading_ = false;
+  bool reload_again_ = false;
   // The loop has work while pages are in the worker pool, which io_context cannot see.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
   std::FILE* pages_out_;
@@ -833,7 +918,18 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 
 }  // namespace
 
+std::string SignatureFilePath(const CrawlOptions& options) {
+  return options.signatures.empty() ? MW_STOCK_SIGNATURES : options.signatures;
+}
+
 std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures,
+                     CrawlSummary* summary) {
+  // Not owned: the caller keeps `signatures` alive until RunCrawl returns.
+  return RunCrawl(options, std::shared_ptr<const SignatureSet>(&signatures, [](auto*) {}),
+                  summary);
+}
+
+std::string RunCrawl(const CrawlOptions& options, std::shared_ptr<const SignatureSet> signatures,
                      CrawlSummary* summary) {
   std::vector<Url> seeds;
   if (std::string error = LoadSeeds(options, &seeds); !error.empty()) return error;
@@ -866,7 +962,8 @@ std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures
   if (!findings) return "cannot write " + findings_path;
   std::setvbuf(pages.get(), nullptr, _IOFBF, 1 << 16);
   {
-    CrawlLoop loop(options, signatures, *scope, std::move(guard), pages.get(), findings.get());
+    CrawlLoop loop(options, std::move(signatures), *scope, std::move(guard), pages.get(),
+                   findings.get());
     loop.Run(seeds, summary);
   }
   if (std::fflush(pages.get()) != 0 || std::fflush(findings.get()) != 0) {
@@ -891,6 +988,10 @@ std::string FormatSummary(const CrawlSummary& s) {
   }
   std::size_t hosts = 0;
   for (const auto& [outlet, set] : s.flagged_hosts) hosts += set.size();
+  if (s.signature_reloads + s.signature_reload_failures > 0) {
+    out << "signatures reloaded " << s.signature_reloads << " times, refused "
+        << s.signature_reload_failures << " times\n";
+  }
   out << "flagged " << s.flagged_pages << " pages on " << hosts << " hosts\n";
   for (const auto& [outlet, set] : s.flagged_hosts) {
     out << "  " << outlet << " (" << set.size() << "):";

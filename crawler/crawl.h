@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -25,13 +26,24 @@ struct CrawlSummary {
   double seconds = 0;
   std::map<std::string, std::int64_t> errors_by_kind;
   std::map<std::string, std::set<std::string>> flagged_hosts;  // outlet -> hosts
+  int signature_reloads = 0;          // new signature files put in service during the crawl
+  int signature_reload_failures = 0;  // files refused (the previous set kept running)
 };
+
+// The signature file a crawl uses: --signatures, or the stock rules when it is empty.
+std::string SignatureFilePath(const CrawlOptions& options);
 
 // Crawls per `options`, scoring pages with `signatures`, and writes findings.jsonl and
 // pages.jsonl under options.out_dir (created if missing). Blocks until the crawl ends: when
 // the frontier is exhausted or max_pages URLs were fetched.
+// On SIGHUP, and when options.watch sees SignatureFilePath(options) change, the file is loaded
+// and compiled off the event loop; a broken file is refused (its diagnostics on stderr) and the
+// running set stays. A page is always scored by one whole set, old or new.
 // Returns an error message (bad seed, unwritable output, bad scope regex); empty on success,
 // with *summary filled. Network failures are not errors: they are recorded per page.
+std::string RunCrawl(const CrawlOptions& options, std::shared_ptr<const SignatureSet> signatures,
+                     CrawlSummary* summary);
+// The same with a set the caller keeps alive for the whole crawl (tests).
 std::string RunCrawl(const CrawlOptions& options, const SignatureSet& signatures,
                      CrawlSummary* summary);
 

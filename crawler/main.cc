@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,10 @@ int Crawl(const std::vector<std::string>& args) {
                stdout);
     return 0;
   }
-  const std::string signature_file =
-      options.signatures.empty() ? MW_STOCK_SIGNATURES : options.signatures;
+  const std::string signature_file = mw::SignatureFilePath(options);
   std::vector<mw::SignatureDiagnostic> diagnostics;
-  auto signatures = mw::SignatureSet::LoadFile(signature_file, &diagnostics);
+  std::shared_ptr<const mw::SignatureSet> signatures =
+      mw::SignatureSet::LoadFile(signature_file, &diagnostics);
   for (const mw::SignatureDiagnostic& d : diagnostics) {
     std::fprintf(stderr, "%s\n", d.ToString().c_str());
   }
@@ -46,7 +47,7 @@ int Crawl(const std::vector<std::string>& args) {
     return 2;
   }
   mw::CrawlSummary summary;
-  if (std::string error = mw::RunCrawl(options, *signatures, &summary); !error.empty()) {
+  if (std::string error = mw::RunCrawl(options, signatures, &summary); !error.empty()) {
     std::fprintf(stderr, "mirrorwatch crawl: %s\n", error.c_str());
     return 2;
   }

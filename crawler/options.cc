@@ -112,6 +112,10 @@ std::vector<OptionSpec> MakeSpecs() {
   specs.push_back(StringOption("signatures", "FILE",
                                "signature file (none = the stock signatures/rules/outlets.yaml)",
                                &CrawlOptions::signatures));
+  specs.push_back(FlagOption("watch",
+                             "reload the signature file when it changes (SIGHUP always does); "
+                             "a broken file is refused and the running one kept",
+                             &CrawlOptions::watch));
   specs.push_back(ListOption(
       "connect-to", "HOST:PORT:CHOST:CPORT",
       "connect to CHOST:CPORT instead of HOST:PORT, as curl does; '::127.0.0.1:8080' maps "

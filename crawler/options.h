@@ -15,6 +15,7 @@ struct CrawlOptions {
   std::string seeds_file;               // one seed URL per line; '#' starts a comment
   std::string out_dir = "mirrorwatch-out";
   std::string signatures;               // signature file; empty = the stock rules
+  bool watch = false;                   // reload the signature file when it changes
   std::vector<std::string> connect_to;  // curl-style HOST:PORT:CHOST:CPORT
   std::vector<std::string> headers;
   std::string user_agent = "mirrorwatch/" MW_VERSION " (+https://mirrorwatch.invalid/contact)";

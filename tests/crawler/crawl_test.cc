@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/crawler/test_server.h"
@@ -235,6 +238,97 @@ TEST_F(CrawlTest, HostileResponsesAreRecordedAndTheCrawlGoesOn) {
   EXPECT_EQ(pages["http://hostile.test/moved"]["redirect_to"], "http://hostile.test/ok");
   EXPECT_EQ(server.requests()["hostile.test/ok"], 1)
       << "linked directly and redirected to, fetched once";
+}
+
+// A signature file whose one outlet `outlet` flags titles containing `name`.
+std::string OneOutletFile(const std::string& outlet, const std::string& name) {
+  return "version: 1\noutlets:\n  - id: " + outlet + "\n    name: " + name +
+         "\n    threshold: 5\n    rules:\n      - id: " + outlet +
+         ".title\n        fields: [title]\n        literal: " + name + "\n        weight: 5\n";
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+// Changes the signature file under a running crawl twice -- first to a broken file, then to a
+// good one -- telling the crawl by SIGHUP or letting --watch notice. The broken file must be
+// refused, the good one put in service, and no page scored by a mix of two sets.
+void ReloadMidCrawl(const std::filesystem::path& dir, CrawlOptions options, bool by_signal) {
+  // --watch polls once a second: give it a crawl of a few seconds.
+  const int pages = by_signal ? 60 : 240;
+  TestServer server(
+      [pages](const std::string&, const std::string& target) -> Reply {
+        int page = 0;
+        if (target != "/" && std::sscanf(target.c_str(), "/p%d", &page) != 1) {
+          return {404, "text/html", ""};
+        }
+        // Every page carries both names; which outlet flags it tells which set scored it.
+        std::string body = "<title>Example Agency and Other Brand</title>";
+        if (page + 1 < pages) body += "<a href='/p" + std::to_string(page + 1) + "'>next</a>";
+        return {200, "text/html", body};
+      },
+      std::chrono::milliseconds(15));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "signatures.yaml";
+  WriteFile(file, OneOutletFile("example", "Example Agency"));
+  std::vector<SignatureDiagnostic> errors;
+  std::shared_ptr<const SignatureSet> first = SignatureSet::LoadFile(file.string(), &errors);
+  ASSERT_NE(first, nullptr);
+  options.connect_to = {server.connect_to()};
+  options.out_dir = (dir / "out").string();
+  options.seeds = {"http://reload.test/"};
+  options.signatures = file.string();
+  options.watch = !by_signal;
+  options.max_depth = pages;
+
+  std::atomic<bool> crawl_over{false};
+  std::thread operator_thread([&] {
+    // Gives up when the crawl is over, so a crawl that ends early fails instead of hanging.
+    auto wait_for_requests = [&](std::size_t n) {
+      while (server.requests().size() < n && !crawl_over) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      return !crawl_over;
+    };
+    const std::size_t step = by_signal ? 10 : 70;  // --watch: > 1 s of crawl between changes
+    if (!wait_for_requests(step)) return;
+    WriteFile(file, "version: 1\noutlets: [ this is not\n");  // broken: refused
+    if (by_signal) std::raise(SIGHUP);
+    if (!wait_for_requests(2 * step + 5)) return;
+    WriteFile(file, OneOutletFile("other", "Other Brand"));
+    if (by_signal) std::raise(SIGHUP);
+  });
+  CrawlSummary summary;
+  const std::string error = RunCrawl(options, first, &summary);
+  crawl_over = true;
+  operator_thread.join();
+  ASSERT_EQ(error, "");
+
+  EXPECT_EQ(summary.signature_reload_failures, 1) << "the broken file was refused";
+  EXPECT_EQ(summary.signature_reloads, 1) << "the good file was put in service";
+  std::map<std::string, std::set<std::string>> outlets_by_url;
+  for (const auto& f : ReadJsonLines(options.out_dir + "/findings.jsonl")) {
+    outlets_by_url[f["url"]].insert(f["outlet"].get<std::string>());
+  }
+  EXPECT_EQ(outlets_by_url.size(), static_cast<std::size_t>(pages)) << "every page scored";
+  int old_set = 0, new_set = 0;
+  for (const auto& [url, outlets] : outlets_by_url) {
+    EXPECT_EQ(outlets.size(), 1u) << url << " was scored by a mix of two sets";
+    (outlets.count("example") ? old_set : new_set)++;
+  }
+  EXPECT_GE(old_set, 10) << "the first set ran until the good file replaced it";
+  EXPECT_GE(new_set, 10) << "the new set scored the pages after the reload";
+}
+
+TEST_F(CrawlTest, SighupReloadsSignaturesAndRefusesABrokenFile) {
+  TestServer unused(SiteReply);
+  ReloadMidCrawl(dir_, Options(unused), /*by_signal=*/true);
+}
+
+TEST_F(CrawlTest, WatchReloadsSignaturesWhenTheFileChanges) {
+  TestServer unused(SiteReply);
+  ReloadMidCrawl(dir_, Options(unused), /*by_signal=*/false);
 }
 
 TEST_F(CrawlTest, BadSeedsAreClearErrors) {
