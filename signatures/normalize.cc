@@ -41,13 +41,16 @@ constexpr LetterFold kLetterFolds[] = {
     {0x043C, 'm'}, {0x043D, 'h'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0442, 't'},
     {0x0443, 'y'}, {0x0445, 'x'}, {0x0455, 's'}, {0x04AF, 'y'}, {0x04BB, 'h'}, {0x04CF, 'l'},
     {0x0501, 'd'}, {0x051B, 'q'}, {0x051D, 'w'},
-    // Greek α β ε ζ η ι κ μ ν ο ρ τ υ χ ϲ ϳ.
+    // Greek α β ε ζ η ι κ μ ν ο ρ τ υ χ ϳ (lunate sigma: see kFoldsBeforeNfkc).
     {0x03B1, 'a'}, {0x03B2, 'b'}, {0x03B5, 'e'}, {0x03B6, 'z'}, {0x03B7, 'h'}, {0x03B9, 'i'},
     {0x03BA, 'k'}, {0x03BC, 'm'}, {0x03BD, 'n'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'},
-    {0x03C5, 'y'}, {0x03C7, 'x'}, {0x03F2, 'c'}, {0x03F3, 'j'},
+    {0x03C5, 'y'}, {0x03C7, 'x'}, {0x03F3, 'j'},
     // Latin letters that pass for plain ASCII ones: dotless i, script a, script g.
     {0x0131, 'i'}, {0x0251, 'a'}, {0x0261, 'g'},
 };
+// Look-alikes that NFKC would turn into a letter that looks like something else: the lunate
+// sigmas ϲ Ϲ (twins of c C) are compatibility forms of σ Σ. Folded before NFKC.
+constexpr LetterFold kFoldsBeforeNfkc[] = {{0x03F2, 'c'}, {0x03F9, 'c'}};
 // clang-format on
 
 // Folds one code point of NFKC_Casefold output: Arabic letter variants, Arabic-Indic digits and
@@ -81,6 +84,12 @@ bool OnlyMarksFrom(const icu::UnicodeString& text, int32_t start) {
 // the caller, since a run may span several code points).
 void AppendExpansion(UChar32 c, std::string* out) {
   if (IsDropped(c)) return;
+  for (const LetterFold& fold : kFoldsBeforeNfkc) {
+    if (fold.from == c) {
+      out->push_back(static_cast<char>(fold.to));
+      return;
+    }
+  }
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
   icu::UnicodeString expanded;

@@ -30,7 +30,7 @@ struct RuleHit {
   Field field;
   double weight = 0;
   bool experimental = false;  // status: experimental -- scored and shown, never decisive
-  int count = 0;  // occurrences in that field, counted up to 100
+  int count = 0;              // occurrences in that field, counted up to 100
   // The ORIGINAL text around the first match: 40 code points either side, whitespace runs as
   // one space, ill-formed UTF-8 as U+FFFD.
   std::string snippet;
@@ -57,11 +57,16 @@ struct OutletScore {
 // set can be shared by every worker thread.
 class SignatureSet {
  public:
-  // Loads and compiles a signature file. On failure returns nullptr and appends at least one
-  // diagnostic to `errors`. Never throws.
+  // Loads and compiles a signature file and the files it includes (docs/signatures.md is the
+  // format). On failure returns nullptr. Every problem found is appended to `errors`, errors
+  // and warnings alike, sorted by file (in load order), line and column: a failed load has at
+  // least one error; a successful one may carry warnings. `errors` may be null. Reads the
+  // neutral text samples (signatures/samples/) to find rules that are too broad; if they cannot
+  // be read, says so in a warning. Never throws.
   static std::unique_ptr<SignatureSet> LoadFile(const std::string& path,
                                                 std::vector<SignatureDiagnostic>* errors);
-  // Same, from text; `name` is used as the file name in diagnostics.
+  // Same, from text; `name` is used as the file name in diagnostics, and relative `include:`
+  // paths are resolved against its directory (the current directory if it has none).
   static std::unique_ptr<SignatureSet> LoadString(std::string_view yaml, const std::string& name,
                                                   std::vector<SignatureDiagnostic>* errors);
   ~SignatureSet();
@@ -81,17 +86,41 @@ class SignatureSet {
     std::string outlet;
     std::string description;
     std::vector<Field> fields;
-    std::string pattern;  // the RE2 pattern as compiled (after normalisation and modifiers)
+    // The RE2 pattern as compiled (after normalisation and modifiers): self-contained, with
+    // "(?i)" when case does not matter and the word boundaries when `word` is set; capture
+    // group 1 is the rule's own match. Compile it with UTF-8 encoding (RE2's default).
+    std::string pattern;
     double weight = 0;
     bool experimental = false;
     std::vector<std::string> tags;
     std::string file;  // where it was declared
     int line = 0;
+    int column = 0;
+    bool normalize = true;  // false: matched against the raw field text
+    bool nocase = true;
+    bool word = false;
+    int min_count = 1;
+    std::string author;
+    std::string reference;
+    std::string created;  // YYYY-MM-DD, or empty
   };
   // Every rule, in file order.
   std::vector<RuleInfo> rules() const;
-  // SHA-256 (hex) of the bytes of every file loaded (the main file, then its includes in
-  // order), so a finding can name exactly the signatures that produced it.
+  // What an outlet is, for operator tools.
+  struct OutletInfo {
+    std::string id;
+    std::string name;                  // display name; empty when the file gives none
+    std::vector<std::string> aliases;  // other names it goes by (informational)
+    double threshold = 0;
+    std::string file;  // where it was declared
+    int line = 0;
+  };
+  // Every outlet, in file order (the same order as outlets()).
+  std::vector<OutletInfo> outlet_info() const;
+  // SHA-256 (lower-case hex) of the bytes of every file loaded, concatenated in load order (the
+  // main file, then its includes depth-first, in the order listed), so a finding can name
+  // exactly the signatures that produced it. For a file without includes it is what
+  // `sha256sum FILE` prints.
   std::string sha256() const;
 
  private:

@@ -1,6 +1,9 @@
 #include "signatures/normalize.h"
 
 #include <gtest/gtest.h>
+#include <unicode/uchar.h>
+#include <unicode/uspoof.h>
+#include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
 #include <string>
@@ -101,6 +104,133 @@ TEST(NormalizeForMatch, LatinHomoglyphs) {
       {"\u0391\u0392\u0395\u0396\u0397\u0399\u039A\u039C\u039D\u039F\u03A1\u03A4\u03A5\u03A7",
        "abezhikmnoptyx", "Greek capitals that look like Latin ones"},
       {"\u03B1\u03C1", "ap", "Greek small alpha and rho"},
+  });
+}
+
+// Every look-alike the normaliser folds, small and capital (capitals fold to the small letter
+// first). The list is the contract: kLetterFolds in normalize.cc must match it.
+struct Homoglyph {
+  UChar32 small;
+  UChar32 capital;  // 0 when it has none, or its capital is the ASCII letter itself
+  char latin;
+  const char* name;
+};
+constexpr Homoglyph kHomoglyphs[] = {
+    {0x0430, 0x0410, 'a', "CYRILLIC SMALL LETTER A"},
+    {0x0432, 0x0412, 'b', "CYRILLIC SMALL LETTER VE"},
+    {0x0435, 0x0415, 'e', "CYRILLIC SMALL LETTER IE"},
+    {0x0456, 0x0406, 'i', "CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I"},
+    {0x0458, 0x0408, 'j', "CYRILLIC SMALL LETTER JE"},
+    {0x043A, 0x041A, 'k', "CYRILLIC SMALL LETTER KA"},
+    {0x043C, 0x041C, 'm', "CYRILLIC SMALL LETTER EM"},
+    {0x043D, 0x041D, 'h', "CYRILLIC SMALL LETTER EN"},
+    {0x043E, 0x041E, 'o', "CYRILLIC SMALL LETTER O"},
+    {0x0440, 0x0420, 'p', "CYRILLIC SMALL LETTER ER"},
+    {0x0441, 0x0421, 'c', "CYRILLIC SMALL LETTER ES"},
+    {0x0442, 0x0422, 't', "CYRILLIC SMALL LETTER TE"},
+    {0x0443, 0x0423, 'y', "CYRILLIC SMALL LETTER U"},
+    {0x0445, 0x0425, 'x', "CYRILLIC SMALL LETTER HA"},
+    {0x0455, 0x0405, 's', "CYRILLIC SMALL LETTER DZE"},
+    {0x04AF, 0x04AE, 'y', "CYRILLIC SMALL LETTER STRAIGHT U"},
+    {0x04BB, 0x04BA, 'h', "CYRILLIC SMALL LETTER SHHA"},
+    {0x04CF, 0x04C0, 'l', "CYRILLIC SMALL LETTER PALOCHKA"},
+    {0x0501, 0x0500, 'd', "CYRILLIC SMALL LETTER KOMI DE"},
+    {0x051B, 0x051A, 'q', "CYRILLIC SMALL LETTER QA"},
+    {0x051D, 0x051C, 'w', "CYRILLIC SMALL LETTER WE"},
+    {0x03B1, 0x0391, 'a', "GREEK SMALL LETTER ALPHA"},
+    {0x03B2, 0x0392, 'b', "GREEK SMALL LETTER BETA"},
+    {0x03B5, 0x0395, 'e', "GREEK SMALL LETTER EPSILON"},
+    {0x03B6, 0x0396, 'z', "GREEK SMALL LETTER ZETA"},
+    {0x03B7, 0x0397, 'h', "GREEK SMALL LETTER ETA"},
+    {0x03B9, 0x0399, 'i', "GREEK SMALL LETTER IOTA"},
+    {0x03BA, 0x039A, 'k', "GREEK SMALL LETTER KAPPA"},
+    {0x03BC, 0x039C, 'm', "GREEK SMALL LETTER MU"},
+    {0x03BD, 0x039D, 'n', "GREEK SMALL LETTER NU"},
+    {0x03BF, 0x039F, 'o', "GREEK SMALL LETTER OMICRON"},
+    {0x03C1, 0x03A1, 'p', "GREEK SMALL LETTER RHO"},
+    {0x03C4, 0x03A4, 't', "GREEK SMALL LETTER TAU"},
+    {0x03C5, 0x03A5, 'y', "GREEK SMALL LETTER UPSILON"},
+    {0x03C7, 0x03A7, 'x', "GREEK SMALL LETTER CHI"},
+    {0x03F2, 0x03F9, 'c', "GREEK LUNATE SIGMA SYMBOL"},
+    {0x03F3, 0x037F, 'j', "GREEK LETTER YOT"},
+    {0x0131, 0, 'i', "LATIN SMALL LETTER DOTLESS I"},
+    {0x0251, 0x2C6D, 'a', "LATIN SMALL LETTER ALPHA"},
+    {0x0261, 0xA7AC, 'g', "LATIN SMALL LETTER SCRIPT G"},
+};
+
+std::string Utf8(UChar32 c) {
+  std::string out;
+  char buf[U8_MAX_LENGTH];
+  std::size_t len = 0;
+  U8_APPEND_UNSAFE(buf, len, c);
+  return out.assign(buf, len);
+}
+
+TEST(NormalizeForMatch, EveryLatinHomoglyphFolds) {
+  for (const Homoglyph& h : kHomoglyphs) {
+    EXPECT_EQ(NormalizeForMatch("x" + Utf8(h.small) + "x").text, std::string("x") + h.latin + "x")
+        << h.name;
+    if (h.capital != 0) {
+      EXPECT_EQ(NormalizeForMatch(Utf8(h.capital)).text, std::string(1, h.latin))
+          << "capital of " << h.name;
+    }
+  }
+}
+
+// Each fold is a pair Unicode's confusables data (UTS #39, ICU's spoof checker) lists: the small
+// letter or its capital has the same skeleton as the Latin small letter or its capital. Greek
+// eta folds to 'h' and nu to 'n' by their capitals (Η, Ν), since case folding comes first.
+TEST(NormalizeForMatch, HomoglyphFoldsAreUnicodeConfusables) {
+  UErrorCode status = U_ZERO_ERROR;
+  USpoofChecker* checker = uspoof_open(&status);
+  ASSERT_TRUE(U_SUCCESS(status)) << u_errorName(status);
+  const auto skeleton = [&](UChar32 c) {
+    UChar in[2];
+    int32_t in_length = 0;
+    U16_APPEND_UNSAFE(in, in_length, c);
+    UChar out[16];
+    UErrorCode error = U_ZERO_ERROR;
+    const int32_t length = uspoof_getSkeleton(checker, 0, in, in_length, out, 16, &error);
+    return U_SUCCESS(error) ? std::u16string(out, out + length) : std::u16string();
+  };
+  for (const Homoglyph& h : kHomoglyphs) {
+    const UChar32 latin_capital = h.latin - 'a' + 'A';
+    const std::u16string latin[] = {skeleton(h.latin), skeleton(latin_capital)};
+    const UChar32 capital = h.capital != 0 ? h.capital : u_toupper(h.small);
+    bool confusable = false;
+    for (const UChar32 form : {h.small, capital}) {
+      for (const std::u16string& target : latin)
+        confusable = confusable || skeleton(form) == target;
+    }
+    EXPECT_TRUE(confusable) << h.name << " is not confusable with '" << h.latin << "'";
+  }
+  uspoof_close(checker);
+}
+
+TEST(NormalizeForMatch, EveryArabicDiacriticIsDropped) {
+  std::vector<UChar32> marks;
+  for (UChar32 c = 0x064B; c <= 0x065F; ++c) marks.push_back(c);  // tanween ... wavy hamza
+  marks.push_back(0x0670);                                        // superscript alef
+  for (const UChar32 mark : marks) {
+    EXPECT_EQ(NormalizeForMatch("\u0628" + Utf8(mark) + "\u062A").text, "\u0628\u062A")
+        << "U+" << std::hex << mark << " between beh and teh";
+  }
+}
+
+TEST(NormalizeForMatch, EveryArabicIndicAndPersianDigit) {
+  for (UChar32 d = 0; d <= 9; ++d) {
+    const std::string ascii(1, static_cast<char>('0' + d));
+    EXPECT_EQ(NormalizeForMatch(Utf8(0x0660 + d)).text, ascii) << "ARABIC-INDIC DIGIT " << d;
+    EXPECT_EQ(NormalizeForMatch(Utf8(0x06F0 + d)).text, ascii)
+        << "EXTENDED ARABIC-INDIC DIGIT " << d;
+  }
+}
+
+TEST(NormalizeForMatch, AlefWaslaFoldsToAlef) {
+  ExpectNormalizes({
+      {"\u0671\u0644\u0633\u0648\u0642", "\u0627\u0644\u0633\u0648\u0642",
+       "U+0671 ARABIC LETTER ALEF WASLA: ٱلسوق -> السوق"},
+      {"\uFB50\uFB51", "\u0627\u0627", "its presentation forms (NFKC, then the fold)"},
   });
 }
 
