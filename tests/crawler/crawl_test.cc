@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
 
 namespace mw {
@@ -49,53 +50,11 @@ Reply SiteReply(const std::string& host, const std::string& target) {
   return {200, "text/html; charset=utf-8", body};
 }
 
-std::vector<nlohmann::json> ReadJsonLines(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
-class CrawlTest : public ::testing::Test {
+class CrawlTest : public testing::CrawlFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-crawl-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::vector<SignatureDiagnostic> errors;
-    signatures_ = SignatureSet::LoadString(R"(
-version: 1
-outlets:
-  - id: example
-    name: Example Agency
-    threshold: 5
-    rules:
-      - id: example.title
-        fields: [title]
-        literal: Example Agency
-        weight: 5
-)",
-                                           "test.yaml", &errors);
-    ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   CrawlOptions Options(const TestServer& server) const {
-    CrawlOptions options;
-    options.out_dir = dir_.string();
-    options.connect_to = {server.connect_to()};
-    options.progress = "never";
-    options.max_depth = 100;
-    options.allow_net = {"127.0.0.1/32"};  // the SSRF guard refuses loopback by default
-    options.robots = "ignore";             // robots.txt and sitemaps have tests of their own
-    options.sitemaps = false;
-    return options;
+    return BaseOptions(server.connect_to());
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<SignatureSet> signatures_;
 };
 
 TEST_F(CrawlTest, FetchesEveryReachablePageExactlyOnceWithinCaps) {
@@ -118,7 +77,7 @@ TEST_F(CrawlTest, FetchesEveryReachablePageExactlyOnceWithinCaps) {
   EXPECT_GT(server.peak_total(), options.per_host) << "hosts were not crawled in parallel";
   EXPECT_EQ(summary.pages, kHosts * kPagesPerHost);
   EXPECT_EQ(summary.errors, 0);
-  EXPECT_EQ(ReadJsonLines((dir_ / "pages.jsonl").string()).size(),
+  EXPECT_EQ(Lines().size(),
             static_cast<std::size_t>(kHosts * kPagesPerHost));
 }
 
@@ -171,7 +130,7 @@ TEST_F(CrawlTest, FlaggedPageWritesFindingWithEvidence) {
   options.seeds = {"http://brand.test/"};
   CrawlSummary summary;
   ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "");
-  auto findings = ReadJsonLines((dir_ / "findings.jsonl").string());
+  auto findings = Findings();
   ASSERT_EQ(findings.size(), 1u);
   const auto& f = findings[0];
   EXPECT_EQ(f["url"], "http://brand.test/");
@@ -209,7 +168,7 @@ TEST_F(CrawlTest, HostileResponsesAreRecordedAndTheCrawlGoesOn) {
   CrawlSummary summary;
   ASSERT_EQ(RunCrawl(options, *signatures_, &summary), "");
   std::map<std::string, nlohmann::json> pages;
-  for (auto& line : ReadJsonLines((dir_ / "pages.jsonl").string())) {
+  for (auto& line : Lines()) {
     pages[line["url"].get<std::string>()] = line;
   }
   struct Case {
@@ -308,7 +267,7 @@ void ReloadMidCrawl(const std::filesystem::path& dir, CrawlOptions options, bool
   EXPECT_EQ(summary.signature_reload_failures, 1) << "the broken file was refused";
   EXPECT_EQ(summary.signature_reloads, 1) << "the good file was put in service";
   std::map<std::string, std::set<std::string>> outlets_by_url;
-  for (const auto& f : ReadJsonLines(options.out_dir + "/findings.jsonl")) {
+  for (const auto& f : testing::ReadJsonLines(options.out_dir + "/findings.jsonl")) {
     outlets_by_url[f["url"]].insert(f["outlet"].get<std::string>());
   }
   EXPECT_EQ(outlets_by_url.size(), static_cast<std::size_t>(pages)) << "every page scored";

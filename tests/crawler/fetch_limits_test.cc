@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crawler/crawl.h"
+#include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
 
 namespace mw {
@@ -31,13 +32,6 @@ using namespace std::string_literals;
 
 constexpr std::int64_t kMiB = 1 << 20;
 
-std::vector<nlohmann::json> ReadJsonLines(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
 
 // `size` zero bytes as a gzip stream: deflate shrinks zeros about 1000:1.
 std::string GzipOfZeros(std::size_t size) {
@@ -66,60 +60,17 @@ std::string GzipOfZeros(std::size_t size) {
   return out;
 }
 
-// The same small fixture as crawl_test.cc: a temp dir per test, a one-rule signature set, and
-// options that send every host to the test server.
-class FetchLimits : public ::testing::Test {
+class FetchLimits : public testing::CrawlFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-fetch-limits-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::vector<SignatureDiagnostic> errors;
-    signatures_ = SignatureSet::LoadString(R"(
-version: 1
-outlets:
-  - id: example
-    name: Example Agency
-    threshold: 5
-    rules:
-      - id: example.title
-        fields: [title]
-        literal: Example Agency
-        weight: 5
-)",
-                                           "test.yaml", &errors);
-    ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Small limits, so a hostile server costs a test well under a second; no retries, so each
   // URL has exactly one line.
   CrawlOptions Options(const TestServer& server) const { return Options(server.connect_to()); }
   CrawlOptions Options(const std::string& connect_to) const {
-    CrawlOptions options;
-    options.out_dir = dir_.string();
-    options.connect_to = {connect_to};
-    options.progress = "never";
-    options.allow_net = {"127.0.0.1/32"};  // the SSRF guard refuses loopback by default
-    options.robots = "ignore";
-    options.sitemaps = false;
+    CrawlOptions options = BaseOptions(connect_to);
     options.connect_timeout_ms = 1'000;
     options.timeout_ms = 2'000;
     options.retries = 0;
-    options.retry_base_ms = 10;
     return options;
-  }
-
-  std::vector<nlohmann::json> Lines() const {
-    return ReadJsonLines((dir_ / "pages.jsonl").string());
-  }
-
-  // The pages.jsonl line of each URL (the last one, when a URL has several).
-  std::map<std::string, nlohmann::json> Pages() const {
-    std::map<std::string, nlohmann::json> pages;
-    for (auto& line : Lines()) pages[line["url"].get<std::string>()] = line;
-    return pages;
   }
 
   // Crawls http://site.test/, whose home page links to /hostile (answered by `hostile`) and to
@@ -133,8 +84,6 @@ outlets:
                                     const std::function<void(CrawlOptions&)>& tune = {},
                                     CrawlSummary* summary = nullptr);
 
-  std::filesystem::path dir_;
-  std::unique_ptr<SignatureSet> signatures_;
 };
 
 // A home page linking to one hostile URL and one good sibling; `hostile` answers the former.

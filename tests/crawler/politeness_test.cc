@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "crawler/crawl.h"
+#include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
 
 namespace mw {
@@ -42,13 +43,6 @@ std::string Links(const std::vector<std::string>& hrefs) {
   return body + "</body></html>";
 }
 
-std::vector<nlohmann::json> ReadJsonLines(const std::filesystem::path& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
 
 // Smallest gap between consecutive times (sorted first); +infinity with fewer than two.
 double MinGapMs(std::vector<Clock::time_point> times) {
@@ -129,44 +123,10 @@ std::string HttpDate(std::chrono::seconds ahead) {
   return text;
 }
 
-class PolitenessTest : public ::testing::Test {
+class PolitenessTest : public testing::CrawlFixture {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-politeness-test-" + std::to_string(::getpid()) + "-" + info->test_suite_name() +
-            "-" + info->name());
-    std::filesystem::remove_all(dir_);
-    std::vector<SignatureDiagnostic> errors;
-    signatures_ = SignatureSet::LoadString(R"(
-version: 1
-outlets:
-  - id: example
-    name: Example Agency
-    threshold: 5
-    rules:
-      - id: example.title
-        fields: [title]
-        literal: Example Agency
-        weight: 5
-)",
-                                           "test.yaml", &errors);
-    ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  // robots.txt and sitemaps are off unless a test turns them on.
   CrawlOptions Options(const TestServer& server) const {
-    CrawlOptions options;
-    options.out_dir = dir_.string();
-    options.connect_to = {server.connect_to()};
-    options.progress = "never";
-    options.max_depth = 100;
-    options.allow_net = {"127.0.0.1/32"};  // the SSRF guard refuses loopback by default
-    options.robots = "ignore";
-    options.sitemaps = false;
-    options.retry_base_ms = 10;
-    return options;
+    return BaseOptions(server.connect_to());
   }
 
   CrawlSummary Crawl(const CrawlOptions& options) {
@@ -174,8 +134,6 @@ outlets:
     EXPECT_EQ(RunCrawl(options, *signatures_, &summary), "");
     return summary;
   }
-
-  std::vector<nlohmann::json> Lines() const { return ReadJsonLines(dir_ / "pages.jsonl"); }
 
   // pages.jsonl lines for one URL, in the order written.
   std::vector<nlohmann::json> LinesFor(const std::string& url) const {
@@ -185,9 +143,6 @@ outlets:
     }
     return found;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<SignatureSet> signatures_;
 };
 
 using PolitenessRobotsTest = PolitenessTest;
