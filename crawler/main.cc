@@ -2,12 +2,14 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "crawler/crawl.h"
 #include "crawler/options.h"
+#include "crawler/sigs_command.h"
 #include "signatures/signature_set.h"
 
 namespace {
@@ -17,6 +19,8 @@ constexpr char kUsage[] =
     "commands:\n"
     "  crawl [OPTIONS] [SEED-URL...]   crawl from seeds and flag branded mirror sites\n"
     "                                  (mirrorwatch crawl --help lists every option)\n"
+    "  sigs check|test|eval ...        check, test and evaluate signature files\n"
+    "                                  (mirrorwatch sigs --help; docs/operators.md)\n"
     "  --version                       print the version\n"
     "  --help                          this text\n";
 
@@ -70,6 +74,12 @@ int main(int argc, char** argv) {
   if (args[0] == "crawl") {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int status = Crawl({args.begin() + 1, args.end()});
+    curl_global_cleanup();
+    return status;
+  }
+  if (args[0] == "sigs") {
+    curl_global_init(CURL_GLOBAL_DEFAULT);  // sigs test fetches URL pages
+    int status = mw::RunSigsCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
     curl_global_cleanup();
     return status;
   }
