@@ -652,6 +652,7 @@ class CrawlLoop {
                          {"field", std::string(FieldName(hit.field))},
                          {"weight", hit.weight},
                          {"count", hit.count},
+                         {"experimental", hit.experimental},
                          {"snippet", hit.snippet}});
       }
       Json line = {{"url", entry.url},
@@ -659,7 +660,9 @@ class CrawlLoop {
                    {"host", final_url.host},
                    {"outlet", score.outlet},
                    {"score", score.score},
+                   {"stable_score", score.stable_score},
                    {"threshold", score.threshold},
+                   {"signatures_sha256", signatures->sha256()},
                    {"rules", std::move(rules)},
                    {"status", result.status},
                    {"fetched_at", fetched_at},

@@ -139,6 +139,9 @@ TEST_F(CrawlTest, FlaggedPageWritesFindingWithEvidence) {
   EXPECT_EQ(f["status"], 200);
   EXPECT_EQ(f["ip"], "127.0.0.1");
   EXPECT_EQ(f["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(f["signatures_sha256"], signatures_->sha256()) << "which signatures scored it";
+  EXPECT_EQ(f["stable_score"], 5);
+  EXPECT_EQ(f["rules"][0]["experimental"], false);
   ASSERT_EQ(f["rules"].size(), 1u);
   EXPECT_EQ(f["rules"][0]["id"], "example.title");
   EXPECT_EQ(f["rules"][0]["field"], "title");
