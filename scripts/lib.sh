@@ -18,6 +18,10 @@ mw_install() {
   for p in "${MW_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
+  # Node.js runs the independent WARC reader in the tests; any node >= 18 will do, whoever
+  # packaged it, so look for the commands rather than Debian's package names.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
   if ((${#missing[@]})); then
     echo "installing: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
