@@ -438,8 +438,8 @@ struct HsEngine {
         }
         hs_compile_error_t* error = nullptr;
         if (hs_compile_multi(expressions.data(), member_flags.data(), hs_ids.data(),
-                             static_cast<unsigned>(members.size()), HS_MODE_BLOCK, nullptr,
-                             &dbs[f], &error) == HS_SUCCESS) {
+                             static_cast<unsigned>(members.size()), HS_MODE_BLOCK, nullptr, &dbs[f],
+                             &error) == HS_SUCCESS) {
           ids[f] = members;
           if (hs_alloc_scratch(dbs[f], &scratch) != HS_SUCCESS) std::abort();
           break;
@@ -485,8 +485,8 @@ struct HsEngine {
   void Scan(std::size_t f, std::string_view text, std::vector<std::size_t>* out) const {
     out->clear();
     Matches m{&ids[f], out};
-    if (hs_scan(dbs[f], text.data(), static_cast<unsigned>(text.size()), 0, scratch, OnMatch,
-                &m) != HS_SUCCESS) {
+    if (hs_scan(dbs[f], text.data(), static_cast<unsigned>(text.size()), 0, scratch, OnMatch, &m) !=
+        HS_SUCCESS) {
       std::abort();
     }
   }
@@ -543,8 +543,8 @@ class YaraTranslator {
 
  private:
   bool QuantifierNext() const {
-    return i_ < re_.size() && (re_[i_] == '?' || re_[i_] == '*' || re_[i_] == '+' ||
-                               re_[i_] == '{');
+    return i_ < re_.size() &&
+           (re_[i_] == '?' || re_[i_] == '*' || re_[i_] == '+' || re_[i_] == '{');
   }
 
   UChar32 NextCodePoint() {
@@ -578,8 +578,7 @@ class YaraTranslator {
   void Property(bool negated, const std::string& name) {
     out_.approximate = true;
     if (name == "L" || name == "M") {
-      out_.text += negated ? "[^a-z\\x80-\\xff]"
-                           : "([a-z]|" + std::string(kAnyMultibyte) + ")";
+      out_.text += negated ? "[^a-z\\x80-\\xff]" : "([a-z]|" + std::string(kAnyMultibyte) + ")";
     } else if (name == "N") {
       out_.text += negated ? "([^0-9\\x80-\\xff]|" + std::string(kAnyMultibyte) + ")" : "[0-9]";
     } else {
@@ -615,8 +614,18 @@ class YaraTranslator {
       case 'P':
         Property(c == 'P', PropertyName());
         return;
-      case 'd': case 'D': case 's': case 'S': case 'w': case 'W': case 'b': case 'B':
-      case 't': case 'n': case 'r': case 'f':
+      case 'd':
+      case 'D':
+      case 's':
+      case 'S':
+      case 'w':
+      case 'W':
+      case 'b':
+      case 'B':
+      case 't':
+      case 'n':
+      case 'r':
+      case 'f':
         out_.text += '\\';
         out_.text += c;
         return;
@@ -630,11 +639,12 @@ class YaraTranslator {
         UChar32 cp = 0;
         if (i_ < re_.size() && re_[i_] == '{') {
           const std::size_t end = re_.find('}', i_);
-          cp = static_cast<UChar32>(std::strtol(std::string(re_.substr(i_ + 1, end - i_ - 1)).c_str(),
-                                                nullptr, 16));
+          cp = static_cast<UChar32>(
+              std::strtol(std::string(re_.substr(i_ + 1, end - i_ - 1)).c_str(), nullptr, 16));
           i_ = end + 1;
         } else {
-          cp = static_cast<UChar32>(std::strtol(std::string(re_.substr(i_, 2)).c_str(), nullptr, 16));
+          cp = static_cast<UChar32>(
+              std::strtol(std::string(re_.substr(i_, 2)).c_str(), nullptr, 16));
           i_ += 2;
         }
         Literal(cp);
@@ -707,11 +717,16 @@ class YaraTranslator {
         const std::size_t end = re_.find(":]", i_);
         const std::string name(re_.substr(i_ + 2, end - i_ - 2));
         i_ = end + 2;
-        if (name == "alpha") ascii += "a-zA-Z";
-        else if (name == "digit") ascii += "0-9";
-        else if (name == "alnum") ascii += "a-zA-Z0-9";
-        else if (name == "space") ascii += "\\s";
-        else out_.error = "unsupported [:" + name + ":]";
+        if (name == "alpha")
+          ascii += "a-zA-Z";
+        else if (name == "digit")
+          ascii += "0-9";
+        else if (name == "alnum")
+          ascii += "a-zA-Z0-9";
+        else if (name == "space")
+          ascii += "\\s";
+        else
+          out_.error = "unsupported [:" + name + ":]";
         continue;
       }
       if (re_[i_] == '\\') {
@@ -1046,8 +1061,8 @@ struct YaraEngine {
 
   void Scan(std::size_t f, std::string_view text, std::vector<std::size_t>* out) const {
     out->clear();
-    if (yr_rules_scan_mem(rules[f], reinterpret_cast<const std::uint8_t*>(text.data()),
-                          text.size(), kYaraScanFlags, OnScan, out, 0) != ERROR_SUCCESS) {
+    if (yr_rules_scan_mem(rules[f], reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                          kYaraScanFlags, OnScan, out, 0) != ERROR_SUCCESS) {
       std::abort();
     }
   }
@@ -1074,7 +1089,8 @@ struct YaraScanners {
     }
   }
   static int OnScan(YR_SCAN_CONTEXT* context, int message, void* data, void* user) {
-    return YaraEngine::OnScan(context, message, data, *static_cast<std::vector<std::size_t>**>(user));
+    return YaraEngine::OnScan(context, message, data,
+                              *static_cast<std::vector<std::size_t>**>(user));
   }
   void Scan(std::size_t f, std::string_view text, std::vector<std::size_t>* matched) {
     matched->clear();
@@ -1200,8 +1216,8 @@ std::unique_ptr<RuleFile> LoadRuleFile(const std::string& name, const std::strin
   std::fprintf(stderr,
                "%s (%s): %zu rules; %zu (page, field, rule) hits in the corpus; Score() and the "
                "bench's RE2 disagree on %zu of %zu pages\n",
-               name.c_str(), path.c_str(), file->rules.size(), re2_hits.size(),
-               score_pages_differ, corpus.docs.size());
+               name.c_str(), path.c_str(), file->rules.size(), re2_hits.size(), score_pages_differ,
+               corpus.docs.size());
 
   if (!g_peers) return file;
 #ifdef MW_BENCH_HAVE_HYPERSCAN
@@ -1241,14 +1257,15 @@ std::unique_ptr<RuleFile> LoadRuleFile(const std::string& name, const std::strin
       }
     }
     const Agreement a = Compare(re2_hits, hits, file->yara.skipped);
-    std::fprintf(stderr,
-                 "  yara: compiled %zu of %zu rules in %.1f s (%zu skipped, %zu approximate, "
-                 "%zu compiler warnings); hits of the compiled rules: %zu as RE2, %zu only RE2, %zu "
-                 "only YARA; %zu RE2 hits lost with the skipped rules\n%s",
-                 file->rules.size() - file->yara.skipped.size(), file->rules.size(),
-                 file->yara.compile_seconds, file->yara.skipped.size(), file->yara.approximate,
-                 file->yara.warnings, a.both, a.only_re2, a.only_other, a.lost,
-                 Reasons(file->yara.skipped, file->rules).c_str());
+    std::fprintf(
+        stderr,
+        "  yara: compiled %zu of %zu rules in %.1f s (%zu skipped, %zu approximate, "
+        "%zu compiler warnings); hits of the compiled rules: %zu as RE2, %zu only RE2, %zu "
+        "only YARA; %zu RE2 hits lost with the skipped rules\n%s",
+        file->rules.size() - file->yara.skipped.size(), file->rules.size(),
+        file->yara.compile_seconds, file->yara.skipped.size(), file->yara.approximate,
+        file->yara.warnings, a.both, a.only_re2, a.only_other, a.lost,
+        Reasons(file->yara.skipped, file->rules).c_str());
   }
 #else
   std::fprintf(stderr, "  yara: not built (Debian: libyara-dev)\n");
@@ -1263,11 +1280,10 @@ std::unique_ptr<RuleFile> LoadRuleFile(const std::string& name, const std::strin
 void Account(benchmark::State& state, const Corpus& corpus, std::size_t hits) {
   const auto bytes = static_cast<double>(corpus.text_bytes);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus.text_bytes));
-  state.counters["MB/s"] =
-      benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e6,
-                         benchmark::Counter::kIsRate);
-  state.counters["hits"] = benchmark::Counter(static_cast<double>(hits),
-                                              benchmark::Counter::kAvgIterations);
+  state.counters["MB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e6,
+                                              benchmark::Counter::kIsRate);
+  state.counters["hits"] =
+      benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
 }
 
 void Register(const std::string& name, std::function<void(benchmark::State&)> fn) {
@@ -1443,12 +1459,13 @@ int main(int argc, char** argv) {
   if (yr_initialize() != ERROR_SUCCESS) return 1;
 #endif
   const Corpus corpus = LoadCorpus(corpus_dir);
-  std::fprintf(stderr, "corpus %s: %zu HTML pages, %.1f MB of HTML, %.2f MB of extracted field "
-               "text (the MB/s unit) of which body %.2f MB\n",
-               corpus_dir.c_str(), corpus.docs.size(), static_cast<double>(corpus.pages_bytes) / 1e6,
-               static_cast<double>(corpus.text_bytes) / 1e6,
-               static_cast<double>(corpus.field_bytes[static_cast<std::size_t>(mw::Field::kBody)]) /
-                   1e6);
+  std::fprintf(
+      stderr,
+      "corpus %s: %zu HTML pages, %.1f MB of HTML, %.2f MB of extracted field "
+      "text (the MB/s unit) of which body %.2f MB\n",
+      corpus_dir.c_str(), corpus.docs.size(), static_cast<double>(corpus.pages_bytes) / 1e6,
+      static_cast<double>(corpus.text_bytes) / 1e6,
+      static_cast<double>(corpus.field_bytes[static_cast<std::size_t>(mw::Field::kBody)]) / 1e6);
   std::vector<std::unique_ptr<RuleFile>> files;
   for (const auto& [name, path] : {std::pair<std::string, std::string>{"stock", stock},
                                    std::pair<std::string, std::string>{"gen2000", generated}}) {
