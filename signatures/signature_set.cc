@@ -83,6 +83,7 @@ struct Rule {
   bool nocase = true;
   bool word = false;
   int min_count = 1;
+  std::size_t outlet_index = 0;  // into Signatures::outlets, set once outlets are known
   // The rule's full expression; capture group 1 is the rule's own match (without the word
   // boundary characters). Used only for the rules a set reports, to count and place matches.
   // Null when the rule has an error (the load fails then).
@@ -484,15 +485,19 @@ struct Matches {
   std::size_t first_end = 0;
 };
 
-Matches FindMatches(const RE2& re, std::string_view text_view) {
+// `whole`: capture group 1 spans the whole match (a rule without word boundaries), so RE2 need
+// not run its submatch engine to place it.
+Matches FindMatches(const RE2& re, std::string_view text_view, bool whole = false) {
   const re2::StringPiece text(text_view.data(), text_view.size());
   Matches matches;
   std::size_t pos = 0;
   re2::StringPiece group[2];
+  const int groups = whole ? 1 : 2;
+  const re2::StringPiece& own = group[groups - 1];
   while (matches.count < kMaxCountedMatches && pos <= text.size() &&
-         re.Match(text, pos, text.size(), RE2::UNANCHORED, group, 2)) {
-    const auto begin = static_cast<std::size_t>(group[1].data() - text.data());
-    const std::size_t end = begin + group[1].size();
+         re.Match(text, pos, text.size(), RE2::UNANCHORED, group, groups)) {
+    const auto begin = static_cast<std::size_t>(own.data() - text.data());
+    const std::size_t end = begin + own.size();
     if (matches.count == 0) {
       matches.first_begin = begin;
       matches.first_end = end;
@@ -1135,7 +1140,10 @@ class Loader {
     }
     for (std::size_t r = 0; r < signatures_->rules.size(); ++r) {
       const auto it = index.find(signatures_->rules[r].outlet);
-      if (it != index.end()) signatures_->outlets[it->second].rules.push_back(r);
+      if (it != index.end()) {
+        signatures_->outlets[it->second].rules.push_back(r);
+        signatures_->rules[r].outlet_index = it->second;
+      }
     }
     for (const Outlet& outlet : signatures_->outlets) {
       if (outlet.rules.empty() && !outlet.id.empty()) {
@@ -1389,9 +1397,21 @@ std::size_t ForwardCodePoints(std::string_view text, std::size_t offset, std::si
 std::string CleanSnippet(std::string_view text, std::size_t begin, std::size_t end) {
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());
   std::string out;
+  out.reserve(end - begin);
   bool pending_space = false;
   std::size_t i = begin;
   while (i < end) {
+    if (bytes[i] < 0x80) {  // ASCII: White_Space is U+0009..U+000D and U+0020
+      const char a = static_cast<char>(bytes[i++]);
+      if (a == ' ' || (a >= '\t' && a <= '\r')) {
+        pending_space = !out.empty();
+        continue;
+      }
+      if (pending_space) out.push_back(' ');
+      pending_space = false;
+      out.push_back(a);
+      continue;
+    }
     const std::size_t start = i;
     UChar32 c;
     U8_NEXT(bytes, i, end, c);
@@ -1410,15 +1430,39 @@ std::string CleanSnippet(std::string_view text, std::size_t begin, std::size_t e
   return out;
 }
 
+// A rule that fired on the page: its index in Signatures::rules and what it found.
+struct FiredRule {
+  std::size_t rule;
+  RuleHit hit;
+};
+
+// The rules that fired on a page, in the order found; a handful per page, so a linear search.
+class FiredRules {
+ public:
+  bool contains(std::size_t r) const { return find(r) != nullptr; }
+  const FiredRule* find(std::size_t r) const {
+    for (const FiredRule& f : fired_) {
+      if (f.rule == r) return &f;
+    }
+    return nullptr;
+  }
+  std::vector<FiredRule>& entries() { return fired_; }
+  const std::vector<FiredRule>& entries() const { return fired_; }
+
+ private:
+  std::vector<FiredRule> fired_;
+};
+
 // Counts a rule's matches in one field and cuts a snippet of the original text around the
 // first. `matched` is the text the rule ran on: the normalised field, with `origin` mapping its
-// bytes back to `original`, or `original` itself (origin null). Returns nullopt if the rule
-// does not fire there after all (no match, or fewer than its min_count).
-std::optional<RuleHit> DescribeHit(const Rule& rule, Field field, std::string_view original,
-                                   std::string_view matched,
-                                   const std::vector<std::uint32_t>* origin) {
-  const Matches matches = FindMatches(*rule.re, matched);
-  if (matches.count == 0 || matches.count < rule.min_count) return std::nullopt;
+// bytes back to `original`, or `original` itself (origin null). Appends the hit (rule `r`) to
+// `fired` and returns true, or returns false if the rule does not fire there after all (no
+// match, or fewer than its min_count).
+bool DescribeHit(const Rule& rule, std::size_t r, Field field, std::string_view original,
+                 std::string_view matched, const std::vector<std::uint32_t>* origin,
+                 FiredRules* fired) {
+  const Matches matches = FindMatches(*rule.re, matched, !rule.word);
+  if (matches.count == 0 || matches.count < rule.min_count) return false;
 
   const auto source = [&](std::size_t offset) -> std::size_t {
     return origin ? (*origin)[offset] : offset;
@@ -1436,14 +1480,14 @@ std::optional<RuleHit> DescribeHit(const Rule& rule, Field field, std::string_vi
   }
   const std::size_t snippet_begin = BackCodePoints(original, match_begin, kSnippetContext);
 
-  RuleHit hit;
+  RuleHit& hit = fired->entries().emplace_back(FiredRule{r, RuleHit{}}).hit;
   hit.rule_id = rule.id;
   hit.field = field;
   hit.weight = rule.weight;
   hit.experimental = rule.experimental;
   hit.count = matches.count;
   hit.snippet = CleanSnippet(original, snippet_begin, snippet_end);
-  return hit;
+  return true;
 }
 
 // The rules of one set that match `text`; every rule of the set when its DFA gave up (out of
@@ -1462,15 +1506,14 @@ void MatchSet(const FieldMatcher& matcher, std::string_view text, std::vector<in
 }
 
 // Whether a condition holds with the stable rules that fired.
-bool ConditionHolds(const ConditionGroup& group, const std::vector<std::optional<RuleHit>>& hits,
+bool ConditionHolds(const ConditionGroup& group, const FiredRules& hits,
                     const std::vector<Rule>& rules) {
   return std::any_of(group.rules.begin(), group.rules.end(),
-                     [&](std::size_t r) { return hits[r] && !rules[r].experimental; });
+                     [&](std::size_t r) { return !rules[r].experimental && hits.contains(r); });
 }
 
 // Why a condition does not hold.
-std::string ConditionUnmet(const ConditionGroup& group,
-                           const std::vector<std::optional<RuleHit>>& hits) {
+std::string ConditionUnmet(const ConditionGroup& group, const FiredRules& hits) {
   std::string names;
   for (const std::string& name : group.names) names += (names.empty() ? "" : ", ") + name;
   std::string why;
@@ -1482,22 +1525,24 @@ std::string ConditionUnmet(const ConditionGroup& group,
     why = "any_of: none of [" + names + "] fired";
   }
   const bool experimental_fired = std::any_of(group.rules.begin(), group.rules.end(),
-                                              [&](std::size_t r) { return hits[r].has_value(); });
+                                              [&](std::size_t r) { return hits.contains(r); });
   if (experimental_fired) why += " (only as an experimental rule, which never counts)";
   return why;
 }
 
 // One outlet's verdict from the rules that fired on the page; moves the outlet's hits out of
-// `hits` (each rule belongs to one outlet).
-OutletScore ScoreOutlet(const Outlet& outlet, const std::vector<Rule>& rules,
-                        std::vector<std::optional<RuleHit>>* hits) {
+// `hits` (each rule belongs to one outlet). `first`..`last` are the outlet's entries of `hits`,
+// sorted by rule index (file order, as in outlet.rules).
+OutletScore ScoreOutlet(const Outlet& outlet, const std::vector<Rule>& rules, FiredRules* hits,
+                        std::size_t first, std::size_t last) {
   OutletScore score;
   score.outlet = outlet.id;
   score.threshold = outlet.threshold;
   int fired = 0;
   int positive_stable_fired = 0;
-  for (const std::size_t r : outlet.rules) {
-    if (!(*hits)[r]) continue;
+  std::vector<FiredRule>& entries = hits->entries();
+  for (std::size_t i = first; i < last; ++i) {
+    const std::size_t r = entries[i].rule;
     ++fired;
     score.score += rules[r].weight;
     if (!rules[r].experimental) score.stable_score += rules[r].weight;
@@ -1529,9 +1574,8 @@ OutletScore ScoreOutlet(const Outlet& outlet, const std::vector<Rule>& rules,
       score.unmet_condition += (score.unmet_condition.empty() ? "" : "; ") + why;
     }
   }
-  for (const std::size_t r : outlet.rules) {
-    if ((*hits)[r]) score.hits.push_back(std::move(*(*hits)[r]));
-  }
+  score.hits.reserve(last - first);
+  for (std::size_t i = first; i < last; ++i) score.hits.push_back(std::move(entries[i].hit));
   return score;
 }
 
@@ -1570,7 +1614,7 @@ std::unique_ptr<SignatureSet> SignatureSet::LoadString(std::string_view yaml,
 
 std::vector<OutletScore> SignatureSet::Score(const Document& doc) const {
   const Signatures& signatures = impl_->signatures;
-  std::vector<std::optional<RuleHit>> hits(signatures.rules.size());
+  FiredRules hits;
   std::vector<int> matched;
   for (std::size_t f = 0; f < kFieldCount; ++f) {
     const std::string& original = doc.fields[f];
@@ -1581,25 +1625,35 @@ std::vector<OutletScore> SignatureSet::Score(const Document& doc) const {
       MatchSet(matcher, normalized.text, &matched, &impl_->set_fallbacks);
       for (const int set_index : matched) {
         const std::size_t r = matcher.rules[static_cast<std::size_t>(set_index)];
-        if (hits[r]) continue;  // a rule counts once per page, in its first field
-        hits[r] =
-            DescribeHit(signatures.rules[r], field, original, normalized.text, &normalized.origin);
+        if (hits.contains(r)) continue;  // a rule counts once per page, in its first field
+        DescribeHit(signatures.rules[r], r, field, original, normalized.text, &normalized.origin,
+                    &hits);
       }
     }
     if (const FieldMatcher& matcher = signatures.raw[f]; matcher.set) {
       MatchSet(matcher, original, &matched, &impl_->set_fallbacks);
       for (const int set_index : matched) {
         const std::size_t r = matcher.rules[static_cast<std::size_t>(set_index)];
-        if (hits[r]) continue;
-        hits[r] = DescribeHit(signatures.rules[r], field, original, original, nullptr);
+        if (hits.contains(r)) continue;
+        DescribeHit(signatures.rules[r], r, field, original, original, nullptr, &hits);
       }
     }
   }
 
+  // Only the outlets with a rule that fired, in file order; each one's hits in file order.
+  std::vector<FiredRule>& entries = hits.entries();
+  const auto outlet_of = [&](const FiredRule& e) { return signatures.rules[e.rule].outlet_index; };
+  std::sort(entries.begin(), entries.end(), [&](const FiredRule& x, const FiredRule& y) {
+    return std::pair(outlet_of(x), x.rule) < std::pair(outlet_of(y), y.rule);
+  });
   std::vector<OutletScore> scores;
-  for (const Outlet& outlet : signatures.outlets) {
-    OutletScore score = ScoreOutlet(outlet, signatures.rules, &hits);
+  for (std::size_t first = 0; first < entries.size();) {
+    const std::size_t o = outlet_of(entries[first]);
+    std::size_t last = first + 1;
+    while (last < entries.size() && outlet_of(entries[last]) == o) ++last;
+    OutletScore score = ScoreOutlet(signatures.outlets[o], signatures.rules, &hits, first, last);
     if (!score.hits.empty()) scores.push_back(std::move(score));
+    first = last;
   }
   return scores;
 }
