@@ -7,20 +7,18 @@
 #include <unordered_set>
 #include <utility>
 
+#include "parsers/url_chars.h"
+
 namespace mw {
 namespace {
+
+using namespace url_chars;  // NOLINT(build/namespaces): the shared URL character helpers
 
 // RFC 9309 2.5: a parser may stop after 500 KiB, and must read at least that much.
 constexpr std::size_t kMaxBodyBytes = 500 * 1024;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kLineBreaks = "\r\n";
 constexpr std::string_view kBlanks = " \t";
-constexpr char kUpperHex[] = "0123456789ABCDEF";
-
-bool IsAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(),
@@ -31,32 +29,6 @@ std::string_view Trim(std::string_view s) {
   const std::size_t first = s.find_first_not_of(kBlanks);
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(kBlanks) - first + 1);
-}
-
-int HexValue(unsigned char c) {
-  if (IsAsciiDigit(c)) return c - '0';
-  c |= 0x20;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// RFC 3986 unreserved characters: %XX of one means the character itself, so it is decoded.
-bool IsUnreserved(unsigned char c) {
-  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-// Bytes a URL cannot carry raw: controls, space, non-ASCII (UTF-8 in the file) and the
-// delimiters RFC 3986 excludes. The URL normaliser escapes the same set, so a path it produced
-// is already in this form.
-bool NeedsEscaping(unsigned char c) {
-  return c <= 0x20 || c >= 0x7F ||
-         std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-void AppendEscaped(unsigned char c, std::string* out) {
-  out->push_back('%');
-  out->push_back(kUpperHex[c >> 4]);
-  out->push_back(kUpperHex[c & 0xF]);
 }
 
 enum class Side { kPattern, kPath };

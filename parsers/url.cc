@@ -7,8 +7,12 @@
 #include <memory>
 #include <vector>
 
+#include "parsers/url_chars.h"
+
 namespace mw {
 namespace {
+
+using namespace url_chars;  // NOLINT(build/namespaces): the shared URL character helpers
 
 struct CurlUrlDeleter {
   void operator()(CURLU* handle) const { curl_url_cleanup(handle); }
@@ -19,37 +23,6 @@ struct CurlStringDeleter {
   void operator()(char* text) const { curl_free(text); }
 };
 using CurlString = std::unique_ptr<char, CurlStringDeleter>;
-
-constexpr char kUpperHex[] = "0123456789ABCDEF";
-
-bool IsAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-int HexValue(unsigned char c) {
-  if (IsAsciiDigit(c)) return c - '0';
-  c |= 0x20;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// RFC 3986 unreserved characters: these never need escaping, so %XX of one is decoded.
-bool IsUnreserved(unsigned char c) {
-  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-// Bytes that may not appear raw in a path or query: controls, space, non-ASCII (IRIs) and the
-// delimiters RFC 3986 excludes. '#' cannot reach here: curl splits the fragment off first.
-bool NeedsEscaping(unsigned char c) {
-  return c <= 0x20 || c >= 0x7F ||
-         std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-void AppendEscaped(unsigned char c, std::string* out) {
-  out->push_back('%');
-  out->push_back(kUpperHex[c >> 4]);
-  out->push_back(kUpperHex[c & 0xF]);
-}
 
 // One spelling per resource: unreserved escapes decoded, other escapes upper-case, raw bytes
 // that need it escaped, and a '%' that starts no escape written as %25.
