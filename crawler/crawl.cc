@@ -559,21 +559,21 @@ class CrawlLoop {
   void FollowRedirect(const FrontierEntry& entry, const FetchResult& result) {
     std::optional<Url> target = ParseUrl(result.redirect_url);
     std::string problem;
+    std::string kind;
     if (!target) {
       problem = "redirect to a URL that is not http(s): " + result.redirect_url;
+      kind = "redirect_refused";
     } else if (target->spec == entry.url) {
       problem = "redirect loop";
+      kind = "redirect_loop";
     } else if (entry.redirects + 1 > options_.max_redirects) {
       problem = "more than --max-redirects redirects";
+      kind = "too_many_redirects";
     } else if (!scope_.Allows(*target)) {
       problem = "redirect leaves the scope";
+      kind = "redirect_refused";
     }
-    const std::string fetched_at =
-        WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, problem,
-                   problem.empty() ? "" : problem == "redirect loop" ? "redirect_loop"
-                                      : problem.rfind("more than", 0) == 0
-                                          ? "too_many_redirects"
-                                          : "redirect_refused");
+    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, problem, kind);
     if (problem.empty()) Admit(*target, entry.depth, entry.url, entry.redirects + 1, true);
   }
 
