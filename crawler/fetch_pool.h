@@ -2,6 +2,7 @@
 #ifndef MIRRORWATCH_CRAWLER_FETCH_POOL_H_
 #define MIRRORWATCH_CRAWLER_FETCH_POOL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "crawler/address_guard.h"
+#include "crawler/warc.h"
 
 namespace boost::asio {
 class io_context;
@@ -41,6 +43,13 @@ struct FetchRequest {
   bool follow_redirects = false;  // false: a 3xx is the result, with its redirect_url
   bool html_only = true;          // stop at the headers when the response is not HTML
   std::int64_t max_body = 0;      // 0 = FetchOptions::max_body
+  std::vector<std::string> headers;  // extra headers for this request ("If-None-Match: ...")
+  // Keep the exchange as it crossed the connection (FetchResult::raw_request/raw_response),
+  // for the WARC files.
+  bool capture = false;
+  // Called (posted, on the pool's thread) once, with the time the request was sent: after
+  // the connection was set up or reused, when its headers went out.
+  std::function<void(std::chrono::steady_clock::time_point)> on_sent;
 };
 
 // Error kinds a fetch can end with, decided in one place from curl's codes.
@@ -73,6 +82,21 @@ struct FetchResult {
   double seconds = 0;     // total transfer time
   FetchError error = FetchError::kNone;
   std::string error_text;  // curl's message, empty on success
+  // Headers of the last response worth keeping for evidence and conditional requests.
+  std::string server;
+  std::string etag;
+  std::string last_modified;
+  // The TLS leaf certificate (CURLOPT_CERTINFO), one JSON object: {"subject", "issuer",
+  // "sans": [...], "sha256": fingerprint hex of the DER, "not_before", "not_after"}; empty
+  // for plain HTTP.
+  std::string cert_json;
+  std::chrono::system_clock::time_point sent_at;  // when the request went out (wall clock)
+  // With FetchRequest::capture, the last exchange as it crossed the connection: the request
+  // line and headers as sent, and the status line, headers and body as received (before any
+  // decoding: still chunked, still gzip). The raw body is kept up to what max_body let in.
+  std::string raw_request;
+  std::string raw_response;
+  WarcTruncation truncated = WarcTruncation::kNone;  // raw_response is short of what was sent
 
   bool ok() const { return error == FetchError::kNone; }
 };

@@ -17,18 +17,24 @@ class MemoryFrontier final : public Frontier {
   MemoryFrontier(int per_group, SteadyClock clock)
       : per_group_(per_group), clock_(std::move(clock)) {}
 
-  bool Add(const Url& url, int depth, const std::string& via, int redirects) override {
+  bool Add(const Url& url, int depth, const std::string& via, int redirects,
+           std::int64_t via_id) override {
     if (!seen_.insert(url.spec).second) return false;
     std::string key = url.Authority();
     Host& host = HostFor(key);
-    host.entries.push_back(FrontierEntry{url.spec, std::move(key), depth, via, 0, redirects});
+    host.entries.push_back(
+        FrontierEntry{++last_id_, via_id, url.spec, std::move(key), depth, via, 0, redirects});
     ++queued_;
     List(host);
     Schedule(*host.group);
     return true;
   }
 
-  bool MarkSeen(const std::string& spec) override { return seen_.insert(spec).second; }
+  bool MarkSeen(const std::string& spec, std::int64_t /*via_id*/) override {
+    if (!seen_.insert(spec).second) return false;
+    ++last_id_;
+    return true;
+  }
 
   std::optional<FrontierEntry> Next() override {
     const SteadyTime now = clock_();
@@ -93,6 +99,12 @@ class MemoryFrontier final : public Frontier {
   void Defer(const std::string& host_key, SteadyTime until) override {
     Group& group = *HostFor(host_key).group;
     group.next_start = std::max(group.next_start, until);
+    Schedule(group);
+  }
+
+  void Sent(const std::string& host_key, SteadyTime at) override {
+    Group& group = *HostFor(host_key).group;
+    group.next_start = std::max(group.next_start, at + group.delay);
     Schedule(group);
   }
 
@@ -203,6 +215,7 @@ class MemoryFrontier final : public Frontier {
   std::map<ReadyKey, Group*> ready_;
   std::multimap<SteadyTime, Group*> sleeping_;
   std::uint64_t next_sequence_ = 0;
+  std::int64_t last_id_ = 0;
   std::size_t queued_ = 0;
 };
 

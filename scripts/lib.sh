@@ -10,12 +10,16 @@ MW_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3
   libcurl4-openssl-dev libssl-dev libgumbo-dev libre2-dev libyaml-cpp-dev
   libuchardet-dev libicu-dev libxml2-dev libboost-dev nlohmann-json3-dev zlib1g-dev
-  libgtest-dev libbenchmark-dev nginx-light curl
+  libsqlite3-dev libgtest-dev libbenchmark-dev nginx-light curl
 )
+# Only the tests need these: Chromium opens the HTML report to check that nothing in it runs.
+MW_TEST_PACKAGES=(chromium)
 
+# mw_install [--tests]: installs what is missing (with --tests, what the tests need as well).
 mw_install() {
-  local missing=()
-  for p in "${MW_PACKAGES[@]}"; do
+  local missing=() wanted=("${MW_PACKAGES[@]}")
+  [[ ${1:-} == --tests ]] && wanted+=("${MW_TEST_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   # Node.js runs the independent WARC reader in the tests; any node >= 18 will do, whoever
