@@ -653,7 +653,8 @@ class CrawlLoop {
                          {"weight", hit.weight},
                          {"count", hit.count},
                          {"experimental", hit.experimental},
-                         {"snippet", hit.snippet}});
+                         {"snippet", hit.snippet},
+                         {"match", hit.match}});
       }
       Json line = {{"url", entry.url},
                    {"final_url", final_url.spec},

@@ -1487,6 +1487,7 @@ bool DescribeHit(const Rule& rule, std::size_t r, Field field, std::string_view 
   hit.experimental = rule.experimental;
   hit.count = matches.count;
   hit.snippet = CleanSnippet(original, snippet_begin, snippet_end);
+  hit.match = CleanSnippet(original, match_begin, std::min(match_end, snippet_end));
   return true;
 }
 

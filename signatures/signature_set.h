@@ -34,6 +34,9 @@ struct RuleHit {
   // The ORIGINAL text around the first match: 40 code points either side, whitespace runs as
   // one space, ill-formed UTF-8 as U+FFFD.
   std::string snippet;
+  // The ORIGINAL text of the first match, cleaned the same way (at most the part inside the
+  // snippet): what a report highlights in the snippet.
+  std::string match;
 };
 
 // One outlet's verdict on a page.
