@@ -364,6 +364,10 @@ class WarcWriter::Impl {
     std::lock_guard lock(mutex_);
     return files_;
   }
+  std::vector<std::string> warcinfo_ids() {
+    std::lock_guard lock(mutex_);
+    return warcinfo_ids_;
+  }
 
  private:
   // fsyncs and closes the current file, if any. False with errno set when fsync failed.
@@ -384,6 +388,7 @@ class WarcWriter::Impl {
   std::string warcinfo_id_;         // its warcinfo's record id
   unsigned serial_ = 0;             // NNNNN of the next file
   std::vector<std::string> files_;  // every file started
+  std::vector<std::string> warcinfo_ids_;  // their warcinfo records' ids
   std::string failure_;             // the I/O error that failed the writer; empty while fine
 };
 
@@ -444,6 +449,7 @@ bool WarcWriter::Impl::StartFile(std::string* error) {
   holds_records_ = false;
   warcinfo_id_ = member.record_id;
   files_.push_back(name);
+  warcinfo_ids_.push_back(member.record_id);
   return true;
 }
 
@@ -606,6 +612,7 @@ WarcRecordRef WarcWriter::WriteMetadata(const std::string& target_uri,
 bool WarcWriter::Flush(std::string* error) { return impl_->Flush(error); }
 const std::string& WarcWriter::dir() const { return impl_->dir(); }
 std::vector<std::string> WarcWriter::files() const { return impl_->files(); }
+std::vector<std::string> WarcWriter::warcinfo_ids() const { return impl_->warcinfo_ids(); }
 
 WarcMember ReadRecordAt(const std::string& path, std::uint64_t offset) {
   WarcMember member;

@@ -118,6 +118,8 @@ class WarcWriter {
   const std::string& dir() const;
   // Names of the files started so far, oldest first; the last is the one being written.
   std::vector<std::string> files() const;
+  // The WARC-Record-ID of each file's warcinfo record, in the order of files().
+  std::vector<std::string> warcinfo_ids() const;
 
  private:
   class Impl;
