@@ -84,7 +84,10 @@ class Frontier {
   // when it was new.
   virtual bool MarkSeen(const std::string& spec, std::int64_t via_id = 0) = 0;
   // The next URL to fetch, or nullopt when no group may start one now. The caller must
-  // Release() the entry's host_key once the fetch is over.
+  // Release() the entry's host_key once the fetch is over. With a FrontierLog, the entry stays
+  // queued in the log until the caller calls log->Done(entry.id) once the page is dealt with
+  // (the frontier cannot tell when that is, nor does Release() say so); an entry never Done
+  // is queued again by RestoreFrontier.
   virtual std::optional<FrontierEntry> Next() = 0;
   virtual void Release(const std::string& host_key) = 0;
   // Gives an entry back to be fetched again (first in its host's queue), attempts + 1.
@@ -120,13 +123,17 @@ struct FrontierConfig {
   // Optional. With a log, every URL is written to it and a host queue keeps at most
   // `buffered_per_host` entries in memory, reading the rest back from the log as it drains;
   // the seen set is kept as 64-bit URL hashes. Without one, everything is in memory.
+  // Either way the seen set holds hashes, not URLs: among n URLs, the odds that two share a
+  // hash (and the second is taken as seen) are about n^2 / 2^65, 3e-6 at 10 million.
   FrontierLog* log = nullptr;
-  std::size_t buffered_per_host = 32;
+  std::size_t buffered_per_host = 32;  // REQUIRES: >= 1
 };
 
 std::unique_ptr<Frontier> NewFrontier(FrontierConfig config);
 // Restarts from a log: the seen set and the queues are what the log holds; ids continue
 // after the largest one. Entries that were handed out and not Done() are queued again.
+// REQUIRES: config.log. Reads each queued host's first URL now, the rest as it drains;
+// hosts() counts the hosts with queued URLs at the restart, and those added since.
 std::unique_ptr<Frontier> RestoreFrontier(FrontierConfig config);
 
 // An in-memory frontier. REQUIRES: per_group >= 1. `clock` tells the time (tests pass a fake).
