@@ -32,6 +32,7 @@
 #include "crawler/address_guard.h"
 #include "crawler/fetch_pool.h"
 #include "crawler/frontier.h"
+#include "crawler/recorder.h"
 #include "parsers/charset.h"
 #include "parsers/html.h"
 #include "parsers/robots.h"
@@ -45,19 +46,19 @@ namespace asio = boost::asio;
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string UtcTimestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-      1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return text;
+// When a fetch happened, as its evidence says: the moment its request went out.
+std::string FetchedAt(const FetchResult& result) {
+  const bool sent = result.sent_at.time_since_epoch().count() != 0;
+  return UtcIso(sent ? result.sent_at : std::chrono::system_clock::now());
+}
+
+Json WarcJson(const WarcRef& ref) {
+  if (ref.file.empty()) return nullptr;
+  return {{"file", ref.file},
+          {"offset", ref.offset},
+          {"length", ref.length},
+          {"record_id", ref.record_id},
+          {"sha256", ref.sha256}};
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -144,9 +145,9 @@ class Scope {
 
 // What a worker hands back to the loop for one page.
 struct ParsedPage {
-  std::vector<Url> links;                  // in scope, de-duplicated within the page
-  std::vector<std::string> finding_lines;  // findings.jsonl lines (flagged outlets)
-  std::vector<std::pair<std::string, std::string>> flags;  // (outlet, host)
+  std::vector<Url> links;                 // in scope, de-duplicated within the page
+  std::vector<FindingRecord> findings;    // one per flagged outlet, archived
+  WarcRef warc;                           // the page's response record
 };
 
 // What the loop knows about one host (Url::Authority()).
@@ -166,6 +167,7 @@ struct HostState {
   std::int64_t admitted = 0;  // URLs queued
   int sitemaps = 0;           // sitemap files fetched
   std::unordered_map<std::string, int> query_variants;  // path -> URLs with a query
+  std::string observed;       // address, server and certificate last recorded
 };
 
 bool IsRetryable(const FetchResult& result) {
@@ -194,21 +196,21 @@ constexpr std::int64_t kSitemapMaxBytes = 50 << 20;  // the sitemaps.org cap
 class CrawlLoop {
  public:
   CrawlLoop(const CrawlOptions& options, std::shared_ptr<const SignatureSet> signatures,
-            const Scope& scope, AddressGuard guard, std::FILE* pages_out, std::FILE* findings_out)
+            const Scope& scope, AddressGuard guard, Recorder& recorder)
       : options_(options),
         signatures_(std::move(signatures)),
         scope_(scope),
         workers_(WorkerCount(options)),
         max_parsing_(4 * WorkerCount(options)),
         fetch_(io_, MakeFetchOptions(options, std::move(guard))),
-        frontier_(NewMemoryFrontier(options.per_host)),
+        recorder_(recorder),
+        frontier_(MakeFrontier(options, recorder)),
         wake_timer_(io_),
         progress_timer_(io_),
         hangup_(io_, SIGHUP),
         watch_timer_(io_),
+        commit_timer_(io_),
         keep_running_(io_.get_executor()),
-        pages_out_(pages_out),
-        findings_out_(findings_out),
         random_(std::random_device{}()) {}
 
   ~CrawlLoop() { workers_.join(); }
@@ -218,9 +220,11 @@ class CrawlLoop {
     show_progress_ = options_.progress == "always" ||
                      (options_.progress == "auto" && ::isatty(STDOUT_FILENO));
     asio::post(io_, [this, &seeds] {
-      for (const Url& seed : seeds) Admit(seed, 0, "", 0, /*check_traps=*/false);
+      if (recorder_.resuming()) ReintroduceQueuedHosts();
+      for (const Url& seed : seeds) Admit(seed, 0, "", 0, 0, /*check_traps=*/false);
       Pump();
     });
+    ScheduleCommit();
     if (show_progress_) ScheduleProgress();
     WaitForHangup();
     if (options_.watch) {
@@ -239,6 +243,30 @@ class CrawlLoop {
   static int WorkerCount(const CrawlOptions& options) {
     return options.workers > 0 ? options.workers
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  static std::unique_ptr<Frontier> MakeFrontier(const CrawlOptions& options,
+                                                Recorder& recorder) {
+    FrontierConfig config;
+    config.per_group = options.per_host;
+    config.log = recorder.store();
+    return recorder.resuming() ? RestoreFrontier(std::move(config))
+                               : NewFrontier(std::move(config));
+  }
+
+  // On --resume: each host with URLs still queued gets its robots.txt, delay and sitemaps
+  // again, as when its first URL was queued.
+  void ReintroduceQueuedHosts() {
+    Store& store = *recorder_.store();
+    for (const auto& [key, count] : store.QueuedHosts()) {
+      HostState& host = hosts_[key];
+      if (host.introduced) continue;
+      const std::vector<FrontierEntry> first = store.LoadQueued(key, 0, 1);
+      std::optional<Url> url = first.empty() ? std::nullopt : ParseUrl(first.front().url);
+      if (!url) continue;
+      host.admitted = count;
+      Introduce(key, host, *url, first.front().depth);
+    }
   }
 
   static FetchOptions MakeFetchOptions(const CrawlOptions& options, AddressGuard guard) {
@@ -261,7 +289,8 @@ class CrawlLoop {
   // ---- admission: every URL enters the frontier through here ----
 
   // Queues a URL after the trap limits; a URL refused is recorded once. Returns true if queued.
-  bool Admit(const Url& url, int depth, const std::string& via, int redirects, bool check_traps) {
+  bool Admit(const Url& url, int depth, const std::string& via, std::int64_t via_id, int redirects,
+             bool check_traps) {
     const std::string key = url.Authority();
     HostState& host = hosts_[key];
     if (check_traps) {
@@ -278,17 +307,17 @@ class CrawlLoop {
         trap = "path reached --max-query-variants";
       }
       if (!trap.empty()) {
-        if (frontier_->MarkSeen(url.spec)) WriteSkip(url.spec, depth, via, "trap", trap);
+        if (frontier_->MarkSeen(url.spec, via_id)) WriteSkip(url.spec, depth, via, "trap", trap);
         return false;
       }
     }
     if (host.abandoned) {
-      if (frontier_->MarkSeen(url.spec)) {
+      if (frontier_->MarkSeen(url.spec, via_id)) {
         WriteSkip(url.spec, depth, via, "host_abandoned", "the host failed too often");
       }
       return false;
     }
-    if (!frontier_->Add(url, depth, via, redirects)) return false;
+    if (!frontier_->Add(url, depth, via, redirects, via_id)) return false;
     ++host.admitted;
     if (!url.query.empty()) ++host.query_variants[url.path];
     if (!host.introduced) Introduce(key, host, url, depth);
@@ -322,6 +351,7 @@ class CrawlLoop {
     request.follow_redirects = true;  // RFC 9309 2.3.1.2: follow at least five
     request.html_only = false;
     request.max_body = kRobotsMaxBytes;
+    request.capture = recorder_.archiving();
     fetch_.Fetch(std::move(request), [this, key](FetchResult result) {
       --aux_in_flight_;
       OnRobots(key, std::move(result));
@@ -330,7 +360,7 @@ class CrawlLoop {
 
   void OnRobots(const std::string& key, FetchResult result) {
     HostState& host = hosts_[key];
-    WriteFetch(result, "robots", host.depth, "", 0, "");
+    WriteFetch(result, "robots", host.depth, "", 0, "", "", 0, recorder_.Archive(result));
     Regroup(key, host, result);
     const auto now = SteadyClockNow();
     const bool unreachable = !result.ok() && result.error != FetchError::kTooLarge;
@@ -393,8 +423,10 @@ class CrawlLoop {
     request.follow_redirects = true;
     request.html_only = false;
     request.max_body = kSitemapMaxBytes;
+    request.capture = recorder_.archiving();
     fetch_.Fetch(std::move(request), [this, key, nesting](FetchResult result) {
-      WriteFetch(result, "sitemap", hosts_[key].depth, "", 0, "");
+      WriteFetch(result, "sitemap", hosts_[key].depth, "", 0, "", "", 0,
+                 recorder_.Archive(result));
       if (!result.ok() || result.status < 200 || result.status >= 300) {
         --aux_in_flight_;
         Pump();
@@ -414,7 +446,7 @@ class CrawlLoop {
     const int depth = hosts_[key].depth + 1;
     for (const std::string& text : sitemap.urls) {
       std::optional<Url> url = ParseUrl(text);
-      if (url && scope_.Allows(*url)) Admit(*url, depth, "sitemap", 0, true);
+      if (url && scope_.Allows(*url)) Admit(*url, depth, "sitemap", 0, 0, true);
     }
     if (nesting < kMaxSitemapNesting) {
       for (const std::string& text : sitemap.sitemaps) {
@@ -438,6 +470,10 @@ class CrawlLoop {
       ++started_;
       FetchRequest request;
       request.url = entry->url;
+      request.capture = recorder_.archiving();
+      request.on_sent = [this, key = entry->host_key](SteadyTime at) {
+        if (!finished_) frontier_->Sent(key, at);
+      };
       fetch_.Fetch(std::move(request),
                    [this, entry = std::move(*entry)](FetchResult result) mutable {
                      OnFetched(std::move(entry), std::move(result));
@@ -470,7 +506,9 @@ class CrawlLoop {
     if (host.rules.Allows(path)) return true;
     frontier_->Release(entry.host_key);
     WriteSkip(entry.url, entry.depth, entry.via, "robots",
-              host.robots_problem.empty() ? "disallowed by robots.txt" : host.robots_problem);
+              host.robots_problem.empty() ? "disallowed by robots.txt" : host.robots_problem,
+              entry.id);
+    recorder_.Done(entry.id);
     return false;
   }
 
@@ -479,14 +517,16 @@ class CrawlLoop {
     frontier_->Release(entry.host_key);
     HostState& host = hosts_[entry.host_key];
     Regroup(entry.host_key, host, result);
+    Observe(host, result);
     if (IsRetryable(result)) {
       if (result.error == FetchError::kNotHtml) {  // a failure status: the body's type is moot
         result.error = FetchError::kNone;
         result.error_text.clear();
       }
+      const WarcRef warc = recorder_.Archive(result);
       ++host.failures;
       if (host.failures >= options_.host_max_failures) {
-        WriteFinalFailure(entry, result, "the host failed too often");
+        WriteFinalFailure(entry, result, "the host failed too often", warc);
         // Fetches in flight when the host was given up land here too: give it up once.
         if (!host.abandoned) AbandonHost(entry.host_key, host);
         Pump();
@@ -496,7 +536,7 @@ class CrawlLoop {
       if (entry.attempts < options_.retries && !too_long) {
         const auto wait = Backoff(entry.attempts + 1, result.retry_after);
         WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
-                   "retrying in " + std::to_string(wait.count()) + " ms");
+                   "retrying in " + std::to_string(wait.count()) + " ms", "", entry.id, warc);
         ++summary_.retries;
         frontier_->Defer(entry.host_key, SteadyClockNow() + wait);
         frontier_->Retry(std::move(entry));
@@ -505,37 +545,41 @@ class CrawlLoop {
       }
       WriteFinalFailure(entry, result,
                         too_long ? "Retry-After longer than --max-retry-after-s"
-                                 : "retries exhausted");
+                                 : "retries exhausted",
+                        warc);
       Pump();
       return;
     }
     host.failures = 0;
     ++summary_.pages;
     summary_.bytes += static_cast<std::int64_t>(result.body.size());
+    std::optional<Url> final_url;
     if (!result.ok()) {
       CountError(result);
-      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "");
+    } else if (result.status >= 300 && result.status < 400 && !result.redirect_url.empty()) {
+      FollowRedirect(entry, result, recorder_.Archive(result));
+      recorder_.Done(entry.id);
       Pump();
       return;
+    } else if (result.status >= 200 && result.status < 300) {
+      final_url = ParseUrl(result.final_url);
     }
-    if (result.status >= 300 && result.status < 400 && !result.redirect_url.empty()) {
-      FollowRedirect(entry, result);
-      Pump();
-      return;
-    }
-    const std::string fetched_at = WriteFetch(result, "page", entry.depth, entry.via,
-                                              entry.attempts, "");
-    std::optional<Url> final_url = ParseUrl(result.final_url);
-    if (result.status < 200 || result.status >= 300 || !final_url) {
+    if (!final_url) {  // nothing to parse: the record is the whole story
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "", "", entry.id,
+                 recorder_.Archive(result));
+      recorder_.Done(entry.id);
       Pump();
       return;
     }
     ++parsing_;
     asio::post(workers_, [this, entry = std::move(entry), result = std::move(result),
-                          final_url = std::move(*final_url), fetched_at]() mutable {
-      ParsedPage page = Parse(entry, result, final_url, fetched_at);
-      asio::post(io_, [this, entry = std::move(entry), page = std::move(page)]() mutable {
-        OnParsed(entry, std::move(page));
+                          final_url = std::move(*final_url)]() mutable {
+      ParsedPage page = Parse(entry, result, final_url);
+      result.raw_request = {};  // archived: the loop needs only the record's fields
+      result.raw_response = {};
+      asio::post(io_, [this, entry = std::move(entry), result = std::move(result),
+                       page = std::move(page)]() mutable {
+        OnParsed(entry, result, std::move(page));
       });
     });
     Pump();
@@ -543,20 +587,22 @@ class CrawlLoop {
 
   // Records a retryable failure that will not be tried again, and why.
   void WriteFinalFailure(const FrontierEntry& entry, const FetchResult& result,
-                         const std::string& why) {
+                         const std::string& why, const WarcRef& warc) {
     if (result.ok()) {
       // The server answered with a failure status (429, 5xx): that is the error.
       WriteFetch(result, "page", entry.depth, entry.via, entry.attempts,
-                 "HTTP " + std::to_string(result.status) + ": " + why, "http_status");
+                 "HTTP " + std::to_string(result.status) + ": " + why, "http_status", entry.id,
+                 warc);
     } else {
       CountError(result);
-      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, why);
+      WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, why, "", entry.id, warc);
     }
+    recorder_.Done(entry.id);
   }
 
   // A redirect is a new URL like any link: it goes through the scope, the trap limits, the
   // seen set, robots.txt and politeness. Every hop is its own pages.jsonl line.
-  void FollowRedirect(const FrontierEntry& entry, const FetchResult& result) {
+  void FollowRedirect(const FrontierEntry& entry, const FetchResult& result, const WarcRef& warc) {
     std::optional<Url> target = ParseUrl(result.redirect_url);
     std::string problem;
     std::string kind;
@@ -573,8 +619,9 @@ class CrawlLoop {
       problem = "redirect leaves the scope";
       kind = "redirect_refused";
     }
-    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, problem, kind);
-    if (problem.empty()) Admit(*target, entry.depth, entry.url, entry.redirects + 1, true);
+    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, problem, kind, entry.id,
+               warc);
+    if (problem.empty()) Admit(*target, entry.depth, entry.url, entry.id, entry.redirects + 1, true);
   }
 
   void AbandonHost(const std::string& key, HostState& host) {
@@ -582,8 +629,21 @@ class CrawlLoop {
     ++summary_.errors_by_kind["host_abandoned"];
     for (const FrontierEntry& dropped : frontier_->Drop(key)) {
       WriteSkip(dropped.url, dropped.depth, dropped.via, "host_abandoned",
-                "the host failed " + std::to_string(host.failures) + " times in a row");
+                "the host failed " + std::to_string(host.failures) + " times in a row",
+                dropped.id);
     }
+  }
+
+  // What a response tells about its host (address, server, certificate), recorded when it
+  // differs from what was recorded last.
+  void Observe(HostState& host, const FetchResult& result) {
+    if (result.ip.empty()) return;
+    std::string seen = result.ip + '\n' + result.server + '\n' + result.cert_json;
+    if (seen == host.observed) return;
+    std::optional<Url> url = ParseUrl(result.final_url.empty() ? result.url : result.final_url);
+    if (!url) return;
+    host.observed = std::move(seen);
+    recorder_.Host({url->host, FetchedAt(result), result.ip, result.server, result.cert_json});
   }
 
   void Regroup(const std::string& key, HostState& host, const FetchResult& result) {
@@ -626,10 +686,11 @@ class CrawlLoop {
     });
   }
 
-  // Runs on a worker thread: decode, extract, score. Touches no loop state.
-  ParsedPage Parse(const FrontierEntry& entry, const FetchResult& result, const Url& final_url,
-                   const std::string& fetched_at) const {
+  // Runs on a worker thread: archive, decode, extract, score. Touches no loop state.
+  ParsedPage Parse(const FrontierEntry& entry, const FetchResult& result,
+                   const Url& final_url) const {
     ParsedPage page;
+    page.warc = recorder_.Archive(result);
     DecodedBody decoded = DecodeToUtf8(result.body, result.content_type);
     Document doc = ExtractDocument(decoded.utf8, final_url);
     if (entry.depth < options_.max_depth) {
@@ -641,6 +702,7 @@ class CrawlLoop {
       }
     }
     std::string sha256;
+    const std::string fetched_at = FetchedAt(result);
     // One whole set per page: a reload swaps the pointer, never the set under a page.
     const std::shared_ptr<const SignatureSet> signatures = signatures_.load();
     for (const OutletScore& score : signatures->Score(doc)) {
@@ -670,26 +732,45 @@ class CrawlLoop {
                    {"sha256", sha256},
                    {"ip", result.ip},
                    {"depth", entry.depth},
-                   {"via", entry.via}};
-      page.finding_lines.push_back(line.dump(-1, ' ', false, Json::error_handler_t::replace));
-      page.flags.emplace_back(score.outlet, final_url.host);
+                   {"via", entry.via},
+                   {"warc", WarcJson(page.warc)}};
+      FindingRecord& finding = page.findings.emplace_back();
+      finding.url_id = entry.id;
+      finding.url = entry.url;
+      finding.final_url = final_url.spec;
+      finding.host = final_url.host;
+      finding.outlet = score.outlet;
+      finding.score = score.score;
+      finding.fetched_at = fetched_at;
+      finding.sha256 = sha256;
+      finding.warc = page.warc;
+      finding.json = line.dump(-1, ' ', false, Json::error_handler_t::replace);
+      // The finding itself goes into the evidence, beside the response it is about.
+      finding.metadata = recorder_.ArchiveMetadata(final_url.spec, page.warc, finding.json);
     }
     return page;
   }
 
-  void OnParsed(const FrontierEntry& entry, ParsedPage page) {
+  void OnParsed(const FrontierEntry& entry, const FetchResult& result, ParsedPage page) {
     --parsing_;
     ++summary_.html_pages;
-    for (const Url& link : page.links) Admit(link, entry.depth + 1, entry.url, 0, true);
-    for (const std::string& line : page.finding_lines) {
-      std::fputs(line.c_str(), findings_out_);
-      std::fputc('\n', findings_out_);
+    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "", "", entry.id,
+               page.warc);
+    std::optional<Url> from = ParseUrl(entry.url);
+    std::unordered_set<std::string> linked_hosts;  // other hosts this page links to
+    for (const Url& link : page.links) {
+      Admit(link, entry.depth + 1, entry.url, entry.id, 0, true);
+      if (from && link.host != from->host && linked_hosts.insert(link.host).second) {
+        recorder_.Link(link.host, entry.id);
+      }
     }
-    if (!page.finding_lines.empty()) {
-      std::fflush(findings_out_);  // a finding is the product: don't leave it in a buffer
-      ++summary_.flagged_pages;
+    for (const FindingRecord& finding : page.findings) {
+      recorder_.Finding(finding);
+      summary_.flagged_hosts[finding.outlet].insert(finding.host);
     }
-    for (auto& [outlet, host] : page.flags) summary_.flagged_hosts[outlet].insert(host);
+    if (!page.findings.empty()) ++summary_.flagged_pages;
+    // Last: once this is committed, so is everything the page led to.
+    recorder_.Done(entry.id);
     Pump();
   }
 
@@ -700,12 +781,18 @@ class CrawlLoop {
     ++summary_.errors_by_kind[FetchErrorName(result.error)];
   }
 
-  // One pages.jsonl line for a fetch; returns its timestamp. `problem`, when given, is the
-  // error of a response that was received but not used (kind `problem_kind`).
-  std::string WriteFetch(const FetchResult& result, const char* kind, int depth,
-                         const std::string& via, int attempts, const std::string& note,
-                         const std::string& problem_kind = "") {
-    std::string fetched_at = UtcTimestamp();
+  // One pages.jsonl line for a fetch. `problem`, when given, is the error of a response that
+  // was received but not used (kind `problem_kind`). `url_id`: the frontier's id (0 for
+  // robots.txt and sitemaps); `warc`: where the response went.
+  void WriteFetch(const FetchResult& result, const char* kind, int depth, const std::string& via,
+                  int attempts, const std::string& note, const std::string& problem_kind,
+                  std::int64_t url_id, const WarcRef& warc) {
+    PageRecord record;
+    record.url_id = url_id;
+    record.url = result.url;
+    record.fetched_at = FetchedAt(result);
+    record.status = result.status;
+    record.warc = warc;
     Json line = {{"url", result.url},
                  {"kind", kind},
                  {"final_url", result.final_url},
@@ -713,7 +800,7 @@ class CrawlLoop {
                  {"content_type", result.content_type},
                  {"bytes", result.body.size()},
                  {"depth", depth},
-                 {"fetched_at", fetched_at},
+                 {"fetched_at", record.fetched_at},
                  {"ip", result.ip},
                  {"seconds", result.seconds},
                  {"attempt", attempts + 1},
@@ -723,34 +810,50 @@ class CrawlLoop {
     if (!result.redirect_url.empty()) line["redirect_to"] = result.redirect_url;
     if (!result.ok()) {
       line["error"] = result.error_text;
-      line["error_kind"] = FetchErrorName(result.error);
+      record.error_kind = FetchErrorName(result.error);
+      line["error_kind"] = record.error_kind;
     } else if (!problem_kind.empty()) {
       line["error"] = note;
       line["error_kind"] = problem_kind;
+      record.error_kind = problem_kind;
       ++summary_.errors;
       ++summary_.errors_by_kind[problem_kind];
     }
     if (!note.empty() && problem_kind.empty()) line["note"] = note;
-    WriteLine(line);
-    return fetched_at;
+    if (!warc.file.empty()) line["warc"] = WarcJson(warc);
+    WriteLine(line, std::move(record));
   }
 
   // One pages.jsonl line for a URL that was not fetched, and why.
   void WriteSkip(const std::string& url, int depth, const std::string& via,
-                 const std::string& kind, const std::string& reason) {
+                 const std::string& kind, const std::string& reason, std::int64_t url_id = 0) {
     ++summary_.skipped;
     ++summary_.skipped_by_kind[kind];
     Json line = {{"url", url},        {"kind", "page"},       {"depth", depth},
                  {"skipped", kind},   {"error_kind", kind},   {"error", reason},
                  {"fetched_at", nullptr}};
     if (!via.empty()) line["via"] = via;
-    WriteLine(line);
+    PageRecord record;
+    record.url_id = url_id;
+    record.url = url;
+    record.error_kind = kind;
+    WriteLine(line, std::move(record));
   }
 
-  void WriteLine(const Json& line) {
-    const std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
-    std::fputs(text.c_str(), pages_out_);
-    std::fputc('\n', pages_out_);
+  void WriteLine(const Json& line, PageRecord record) {
+    record.json = line.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (std::optional<Url> url = ParseUrl(record.url)) record.host = url->host;
+    recorder_.Page(record);
+  }
+
+  // Commits the store's batched writes every --commit-ms: what a kill -9 can cost.
+  void ScheduleCommit() {
+    commit_timer_.expires_after(std::chrono::milliseconds(options_.commit_ms));
+    commit_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || finished_) return;
+      recorder_.Commit();
+      ScheduleCommit();
+    });
   }
 
   void ScheduleProgress() {
@@ -843,6 +946,7 @@ class CrawlLoop {
     progress_timer_.cancel();
     wake_timer_.cancel();
     watch_timer_.cancel();
+    commit_timer_.cancel();
     boost::system::error_code ignored;
     hangup_.cancel(ignored);
     keep_running_.reset();
@@ -858,6 +962,7 @@ class CrawlLoop {
   asio::thread_pool workers_;
   const int max_parsing_;  // pages waiting for or in a worker: back-pressure on fetching
   FetchPool fetch_;
+  Recorder& recorder_;
   std::unique_ptr<Frontier> frontier_;
   std::unordered_map<std::string, HostState> hosts_;
   std::unordered_set<std::string> sitemaps_seen_;
@@ -867,13 +972,12 @@ class CrawlLoop {
   asio::steady_timer progress_timer_;
   asio::signal_set hangup_;
   asio::steady_timer watch_timer_;
+  asio::steady_timer commit_timer_;
   std::filesystem::file_time_type watched_mtime_{};
   bool reloading_ = false;
   bool reload_again_ = false;
   // The loop has work while pages are in the worker pool, which io_context cannot see.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
-  std::FILE* pages_out_;
-  std::FILE* findings_out_;
   std::mt19937 random_;
   Clock::time_point start_;
   CrawlSummary summary_;
@@ -913,12 +1017,16 @@ std::string LoadSeeds(const CrawlOptions& options, std::vector<Url>* seeds) {
   return "";
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
+// The run's outcome for its audit record.
+std::string SummaryJson(const CrawlSummary& s) {
+  Json summary = {{"pages", s.pages},           {"html_pages", s.html_pages},
+                  {"errors", s.errors},         {"bytes", s.bytes},
+                  {"flagged_pages", s.flagged_pages}, {"retries", s.retries},
+                  {"skipped", s.skipped},       {"hosts", s.hosts},
+                  {"seconds", s.seconds},       {"errors_by_kind", s.errors_by_kind},
+                  {"flagged_hosts", s.flagged_hosts}};
+  return summary.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -955,25 +1063,16 @@ std::string RunCrawl(const CrawlOptions& options, std::shared_ptr<const Signatur
                "from https:// pages cannot be tied to the site's certificate\n",
                stderr);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.out_dir, ec);
-  if (ec) return "cannot create " + options.out_dir + ": " + ec.message();
-  const std::string pages_path = options.out_dir + "/pages.jsonl";
-  const std::string findings_path = options.out_dir + "/findings.jsonl";
-  File pages(std::fopen(pages_path.c_str(), "w"));
-  File findings(std::fopen(findings_path.c_str(), "w"));
-  if (!pages) return "cannot write " + pages_path;
-  if (!findings) return "cannot write " + findings_path;
-  std::setvbuf(pages.get(), nullptr, _IOFBF, 1 << 16);
+  std::unique_ptr<Recorder> recorder;
+  const RunIdentity identity{SignatureFilePath(options), signatures->sha256()};
+  if (std::string error = Recorder::Open(options, identity, &recorder); !error.empty()) {
+    return error;
+  }
   {
-    CrawlLoop loop(options, std::move(signatures), *scope, std::move(guard), pages.get(),
-                   findings.get());
+    CrawlLoop loop(options, std::move(signatures), *scope, std::move(guard), *recorder);
     loop.Run(seeds, summary);
   }
-  if (std::fflush(pages.get()) != 0 || std::fflush(findings.get()) != 0) {
-    return "write error in " + options.out_dir;
-  }
-  return "";
+  return recorder->Finish(SummaryJson(*summary));
 }
 
 std::string FormatSummary(const CrawlSummary& s) {

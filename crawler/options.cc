@@ -107,8 +107,44 @@ std::vector<OptionSpec> MakeSpecs() {
   specs.push_back(StringOption("seeds", "FILE",
                                "read seed URLs from FILE, one per line ('#' comments)",
                                &CrawlOptions::seeds_file));
-  specs.push_back(StringOption("out", "DIR", "write findings.jsonl and pages.jsonl to DIR",
+  specs.push_back(StringOption("out", "DIR",
+                               "write crawl.db, warc/, findings.jsonl and pages.jsonl to DIR; "
+                               "a DIR that holds a crawl is only continued with --resume",
                                &CrawlOptions::out_dir));
+  specs.push_back({"resume", "DIR",
+                   "continue the crawl in DIR (after kill -9, a crash, a reboot) from its "
+                   "crawl.db: nothing fetched and recorded is fetched again",
+                   [](CrawlOptions& o, std::string_view v) {
+                     o.resume = true;
+                     o.out_dir = std::string(v);
+                     return std::string();
+                   },
+                   [](const CrawlOptions& o) { return std::string(o.resume ? o.out_dir : "none"); }});
+  specs.push_back(StringOption("case", "REF",
+                               "case reference recorded in the audit record and every WARC file",
+                               &CrawlOptions::case_ref));
+  specs.push_back(ChoiceOption("store", "sqlite|none",
+                               "keep crawl state in DIR/crawl.db (none: in memory only, no "
+                               "--resume, no report)",
+                               &CrawlOptions::store));
+  specs.push_back({"warc", "on|off",
+                   "write every response, as received, to DIR/warc/*.warc.gz (WARC/1.1)",
+                   [](CrawlOptions& o, std::string_view v) {
+                     if (v != "on" && v != "off") return std::string("must be on or off");
+                     o.warc = v == "on";
+                     return std::string();
+                   },
+                   [](const CrawlOptions& o) { return std::string(o.warc ? "on" : "off"); }});
+  specs.push_back({"warc-file-size", "BYTES",
+                   "start a new WARC file when one would grow past BYTES (K/M/G suffixes)",
+                   [](CrawlOptions& o, std::string_view v) {
+                     return ParseSize(v, &o.warc_file_bytes);
+                   },
+                   [](const CrawlOptions& o) { return std::to_string(o.warc_file_bytes); }});
+  specs.push_back(IntOption<long>("commit-ms",
+                                  "commit batched crawl.db writes at least every N ms (what "
+                                  "kill -9 can cost: URLs fetched in that window are refetched)",
+                                  &CrawlOptions::commit_ms, 1));
   specs.push_back(StringOption("signatures", "FILE",
                                "signature file (none = the stock signatures/rules/outlets.yaml)",
                                &CrawlOptions::signatures));

@@ -14,6 +14,12 @@ struct CrawlOptions {
   std::vector<std::string> seeds;       // seed URLs given as arguments
   std::string seeds_file;               // one seed URL per line; '#' starts a comment
   std::string out_dir = "mirrorwatch-out";
+  bool resume = false;        // continue the crawl in out_dir from its crawl.db
+  std::string case_ref;       // operator's case reference, in the audit record
+  std::string store = "sqlite";  // sqlite | none: keep crawl state in out_dir/crawl.db
+  bool warc = true;              // write every response to out_dir/warc/*.warc.gz
+  std::int64_t warc_file_bytes = std::int64_t{1} << 30;  // rotate WARC files at this size
+  long commit_ms = 250;          // commit the store's batched writes at least this often
   std::string signatures;               // signature file; empty = the stock rules
   bool watch = false;                   // reload the signature file when it changes
   std::vector<std::string> connect_to;  // curl-style HOST:PORT:CHOST:CPORT
