@@ -23,7 +23,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -34,6 +33,7 @@
 #include "crawler/crawl.h"
 #include "crawler/fetch_pool.h"
 #include "crawler/options.h"
+#include "crawler/recorder.h"
 #include "crawler/store.h"
 #include "crawler/warc.h"
 #include "parsers/charset.h"
@@ -55,17 +55,21 @@ constexpr int kExitUsage = 2;
 constexpr long kDefaultDelayMs = 1'000;
 constexpr int kDefaultGoneAfter = 3;
 
-// The crawl options a re-check uses: how to reach a host and how hard to press it. The others
-// (scope, depth, robots, retries, traps ...) are about finding pages, not re-fetching known ones.
-constexpr std::string_view kTransportOptions[] = {
-    "signatures",         "connect-to", "header",          "user-agent",  "concurrency",
-    "connect-timeout-ms", "timeout-ms", "low-speed-bytes", "low-speed-s", "max-body",
-    "max-redirects",      "allow-net",  "delay-ms",        "proxy",       "insecure",
+// The crawl options a re-check shares: how to reach a host, how hard to press it and what to
+// record. The others (scope, depth, robots, retries, traps, resume ...) are about finding
+// pages, not re-fetching known ones.
+constexpr std::string_view kSharedOptions[] = {
+    "signatures", "connect-to",      "header",
+    "user-agent", "concurrency",     "connect-timeout-ms",
+    "timeout-ms", "low-speed-bytes", "low-speed-s",
+    "max-body",   "max-redirects",   "allow-net",
+    "delay-ms",   "proxy",           "insecure",
+    "case",       "warc-file-size",
 };
 
-bool IsTransportOption(std::string_view name) {
-  return std::find(std::begin(kTransportOptions), std::end(kTransportOptions), name) !=
-         std::end(kTransportOptions);
+bool IsSharedOption(std::string_view name) {
+  return std::find(std::begin(kSharedOptions), std::end(kSharedOptions), name) !=
+         std::end(kSharedOptions);
 }
 
 const OptionSpec* FindCrawlOption(std::string_view name) {
@@ -76,13 +80,12 @@ const OptionSpec* FindCrawlOption(std::string_view name) {
 }
 
 struct RecheckOptions {
-  CrawlOptions transport;  // only the kTransportOptions fields are used
+  CrawlOptions crawl;  // only the kSharedOptions fields are used
   std::string dir;
   std::chrono::seconds every{0};  // 0: rounds run back to back
   int rounds = 1;                 // 0: until SIGINT or SIGTERM
   bool rounds_given = false;
   int gone_after = kDefaultGoneAfter;
-  std::string case_ref;
   bool help = false;
 };
 
@@ -115,7 +118,7 @@ std::string ParsePositive(std::string_view text, int* out) {
   return "";
 }
 
-// An option of recheck's own (the transport options are the crawl's, see kTransportOptions).
+// An option of recheck's own (the others are the crawl's, see kSharedOptions).
 struct RecheckFlag {
   std::string_view name;
   std::string_view value;  // placeholder for --help
@@ -137,16 +140,11 @@ const std::vector<RecheckFlag>& RecheckFlags() {
       {"gone-after", "N",
        "a host is gone after N rounds in a row in which every URL of it was gone (default: 3)",
        [](RecheckOptions& o, std::string_view v) { return ParsePositive(v, &o.gone_after); }},
-      {"case", "REF", "the case reference recorded with each run (default: none)",
-       [](RecheckOptions& o, std::string_view v) {
-         o.case_ref = std::string(v);
-         return std::string();
-       }},
   };
   return flags;
 }
 
-// Takes recheck's own options out of `args` and hands the transport options and DIR to
+// Takes recheck's own options out of `args` and hands the shared options and DIR to
 // ParseCrawlArgs, so that they parse (and are documented) exactly as for a crawl.
 std::string ParseRecheckArgs(const std::vector<std::string>& args, RecheckOptions* options) {
   std::vector<std::string> crawl_args;
@@ -173,7 +171,7 @@ std::string ParseRecheckArgs(const std::vector<std::string>& args, RecheckOption
     }
     const OptionSpec* spec = own ? nullptr : FindCrawlOption(name);
     if (!own && !spec) return "unknown option --" + name;
-    if (spec && !IsTransportOption(name)) {
+    if (spec && !IsSharedOption(name)) {
       return "--" + name + " is a crawl option; recheck does not use it";
     }
     if ((own || !spec->value.empty()) && !value) {
@@ -189,17 +187,16 @@ std::string ParseRecheckArgs(const std::vector<std::string>& args, RecheckOption
     }
   }
   HelpRequest help = HelpRequest::kNone;
-  if (std::string error = ParseCrawlArgs(crawl_args, &options->transport, &help); !error.empty()) {
+  if (std::string error = ParseCrawlArgs(crawl_args, &options->crawl, &help); !error.empty()) {
     return error;
   }
   if (options->help) return "";
-  if (options->transport.seeds.size() != 1) {
-    return options->transport.seeds.empty() ? "give the crawl's output DIR"
-                                            : "give exactly one DIR";
+  if (options->crawl.seeds.size() != 1) {
+    return options->crawl.seeds.empty() ? "give the crawl's output DIR" : "give exactly one DIR";
   }
-  options->dir = options->transport.seeds.front();
-  options->transport.seeds.clear();
-  if (!delay_given) options->transport.delay_ms = kDefaultDelayMs;
+  options->dir = options->crawl.seeds.front();
+  options->crawl.seeds.clear();
+  if (!delay_given) options->crawl.delay_ms = kDefaultDelayMs;
   if (!options->rounds_given && options->every.count() > 0) options->rounds = 0;
   return "";
 }
@@ -220,7 +217,7 @@ std::string RecheckHelp() {
   CrawlOptions defaults;
   defaults.delay_ms = kDefaultDelayMs;
   for (const OptionSpec& spec : CrawlOptionSpecs()) {
-    if (!IsTransportOption(spec.name)) continue;
+    if (!IsSharedOption(spec.name)) continue;
     out << "  --" << spec.name << (spec.value.empty() ? "" : " ") << spec.value << "\n      "
         << spec.help << " (default: " << spec.show(defaults) << ")\n";
   }
@@ -230,21 +227,9 @@ std::string RecheckHelp() {
 
 // ---- small helpers ----
 
-std::string UtcTimestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return text;
-}
+std::string UtcNow() { return UtcIso(std::chrono::system_clock::now()); }
 
-// Seconds since the epoch of a UTCTimestamp() ("2026-01-02T03:04:05.678Z"); nullopt if it
+// Seconds since the epoch of a UtcIso() timestamp ("2026-01-02T03:04:05.678Z"); nullopt if it
 // is not one.
 std::optional<double> ParseTimestamp(const std::string& text) {
   std::tm tm{};
@@ -291,12 +276,6 @@ std::string Sha256Hex(std::string_view data) {
 
 std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::string HostName() {
-  char name[256] = "";
-  if (gethostname(name, sizeof name - 1) != 0) return "";
-  return name;
 }
 
 WarcRef ToWarcRef(const WarcRecordRef& ref) {
@@ -430,13 +409,11 @@ struct HostRound {
 class RecheckLoop {
  public:
   RecheckLoop(const RecheckOptions& options, Store& store, const SignatureSet& signatures,
-              FetchOptions fetch_options, RunRecord run, WarcOptions warc_options,
-              std::ostream& out, std::ostream& err)
+              FetchOptions fetch_options, RunRecord run, std::ostream& out, std::ostream& err)
       : options_(options),
         store_(store),
         signatures_(signatures),
         run_(std::move(run)),
-        warc_options_(std::move(warc_options)),
         out_(out),
         err_(err),
         fetch_(io_, std::move(fetch_options)),
@@ -469,10 +446,10 @@ class RecheckLoop {
   void StartRound() {
     round_started_ = Steady::now();
     RunRecord run = run_;
-    run.started_at = UtcTimestamp();
+    run.started_at = UtcNow();
+    round_started_at_ = run.started_at;
     run_id_ = store_.BeginRun(run);
     Commit();
-    round_files_.clear();
     round_totals_.clear();
     round_problems_from_ = problems_;
     hosts_.clear();
@@ -489,8 +466,8 @@ class RecheckLoop {
       std::optional<HostVerdict> verdict = store_.Verdict(name);
       host.status_before = verdict ? verdict->status.status : "flagged";
     }
-    out_ << "round " << rounds_done_ + 1 << " at " << run.started_at << ": " << urls << " URLs on "
-         << hosts_.size() << " hosts\n";
+    out_ << "round " << rounds_done_ + 1 << " at " << round_started_at_ << ": " << urls
+         << " URLs on " << hosts_.size() << " hosts\n";
     out_.flush();
     Pump();
   }
@@ -499,7 +476,7 @@ class RecheckLoop {
   void Pump() {
     if (!round_open_) return;
     const auto now = Steady::now();
-    const auto delay = std::chrono::milliseconds(options_.transport.delay_ms);
+    const auto delay = std::chrono::milliseconds(options_.crawl.delay_ms);
     std::optional<Steady::time_point> wake;
     bool left = false;
     for (auto& [name, host] : hosts_) {
@@ -507,8 +484,8 @@ class RecheckLoop {
       if (host.busy || host.pending.empty()) continue;
       if (stopping_) continue;  // a signal: let what is in flight land, start nothing new
       left = true;
-      if (in_flight_ >= options_.transport.concurrency) continue;
-      if (auto last = last_start_.find(name); last != last_start_.end()) {
+      if (in_flight_ >= options_.crawl.concurrency) continue;
+      if (auto last = last_sent_.find(name); last != last_sent_.end()) {
         const Steady::time_point ready = last->second + delay;
         if (ready > now) {
           if (!wake || ready < *wake) wake = ready;
@@ -534,11 +511,14 @@ class RecheckLoop {
     host.pending.pop_front();
     host.busy = true;
     ++in_flight_;
-    last_start_[name] = Steady::now();
+    last_sent_[name] = Steady::now();
     FetchRequest request;
     request.url = target.url;
     request.follow_redirects = true;  // a mirror that now redirects to a parking page changed
     request.capture = true;
+    // --delay-ms counts from when a request went out, as in the crawl: connecting is not
+    // pressing the host.
+    request.on_sent = [this, name](Steady::time_point sent) { last_sent_[name] = sent; };
     if (!target.etag.empty()) request.headers.push_back("If-None-Match: " + target.etag);
     if (!target.last_modified.empty()) {
       request.headers.push_back("If-Modified-Since: " + target.last_modified);
@@ -557,7 +537,7 @@ class RecheckLoop {
     check.run_id = run_id_;
     check.host = name;
     check.url = target.url;
-    check.checked_at = UtcTimestamp();
+    check.checked_at = UtcNow();
     check.status = result.status;
     if (!result.ok() && result.error != FetchError::kNotHtml) {
       check.error_kind = FetchErrorName(result.error);
@@ -572,6 +552,7 @@ class RecheckLoop {
     WriteEvidence(result, check, &judgement.detail, &check.warc);
     check.detail_json = Dump(judgement.detail);
     store_.RecordCheck(check);
+    RecordHost(result, check.checked_at);
     ++host.outcomes[check.outcome];
     ++round_totals_[check.outcome];
     ++totals_[check.outcome];
@@ -600,7 +581,6 @@ class RecheckLoop {
       return;
     }
     *ref = ToWarcRef(response);
-    round_files_.insert(response.file);
     if (check.outcome != "live") return;
     const Json about = {{"recheck",
                          {{"url", check.url},
@@ -614,13 +594,26 @@ class RecheckLoop {
       Complain("WARC: " + check.url + ": " + metadata.error);
       return;
     }
-    round_files_.insert(metadata.file);
     (*detail)["metadata"] = WarcRefJson(metadata);
+  }
+
+  // Where the host answered from, its Server header and certificate: a mirror that moved
+  // to another hosting provider is referred there.
+  void RecordHost(const FetchResult& result, const std::string& at) {
+    std::optional<Url> final_url = ParseUrl(result.final_url);
+    if (result.ip.empty() || !final_url) return;
+    HostObservation seen;
+    seen.host = final_url->host;
+    seen.at = at;
+    seen.ip = result.ip;
+    seen.server = result.server;
+    seen.cert_json = result.cert_json;
+    store_.RecordHost(seen);
   }
 
   void FinishHost(const std::string& name, HostRound& host) {
     host.finished = true;
-    store_.SetHostStatusFromChecks(name, run_id_, options_.gone_after, UtcTimestamp());
+    store_.SetHostStatusFromChecks(name, run_id_, options_.gone_after, UtcNow());
     std::optional<HostVerdict> verdict = store_.Verdict(name);
     const std::string status = verdict ? verdict->status.status : "?";
     host.status_after = status;
@@ -648,7 +641,7 @@ class RecheckLoop {
   void EndRound() {
     round_open_ = false;
     wake_timer_.cancel();
-    RecordWarcFiles();
+    CloseWarc();
     Json hosts = Json::object();
     for (const auto& [name, host] : hosts_) {
       hosts[name] = host.finished ? Json(host.status_after) : Json("interrupted");
@@ -658,7 +651,7 @@ class RecheckLoop {
                           {"checks", round_totals_},
                           {"hosts", std::move(hosts)},
                           {"problems", problems_ - round_problems_from_}};
-    store_.EndRun(run_id_, UtcTimestamp(), Dump(summary));
+    store_.EndRun(run_id_, UtcNow(), Dump(summary));
     Commit();
     for (const auto& [name, host] : hosts_) {
       out_ << (host.finished ? host.line : "  " + name + "  interrupted: status unchanged") << "\n";
@@ -707,11 +700,22 @@ class RecheckLoop {
 
   // ---- records ----
 
-  // The writer, opened on first use so that a run that fetched nothing leaves no WARC file.
+  // This round's writer, opened on first use (a round that got no response leaves no file);
+  // its warcinfo records name the round's run.
   WarcWriter* Warc() {
     if (!warc_ && !warc_failed_) {
+      WarcOptions warc;
+      warc.prefix = "mirrorwatch-recheck";
+      warc.max_file_bytes = static_cast<std::uint64_t>(options_.crawl.warc_file_bytes);
+      warc.warcinfo = {{"hostname", run_.hostname},
+                       {"mirrorwatch-run", std::to_string(run_id_)},
+                       {"mirrorwatch-run-started", round_started_at_},
+                       {"case", run_.case_ref.empty() ? "none" : run_.case_ref},
+                       {"signatures-file", run_.signatures_path},
+                       {"signatures-sha256", run_.signatures_sha256},
+                       {"configuration", run_.config_json}};
       std::string error;
-      warc_ = WarcWriter::Open(options_.dir + "/warc", warc_options_, &error);
+      warc_ = WarcWriter::Open(options_.dir + "/warc", warc, &error);
       if (!warc_) {
         warc_failed_ = true;
         Complain("cannot write WARC files: " + error);
@@ -720,18 +724,19 @@ class RecheckLoop {
     return warc_.get();
   }
 
-  // Makes this round's records durable and names their files, with their warcinfo ids, in
-  // the round's run.
-  void RecordWarcFiles() {
-    if (!warc_ || round_files_.empty()) return;
+  // Makes the round's records durable and names its files, with their warcinfo ids, in the
+  // round's run.
+  void CloseWarc() {
+    warc_failed_ = false;  // the next round tries again
+    if (!warc_) return;
     std::string error;
     if (!warc_->Flush(&error)) Complain("WARC: " + error);
     const std::vector<std::string> files = warc_->files();
     const std::vector<std::string> warcinfo_ids = warc_->warcinfo_ids();
     for (std::size_t i = 0; i < files.size(); ++i) {
-      if (round_files_.count(files[i]) == 0) continue;
       store_.AddWarcFile(run_id_, files[i], i < warcinfo_ids.size() ? warcinfo_ids[i] : "");
     }
+    warc_.reset();
   }
 
   void Commit() {
@@ -749,7 +754,6 @@ class RecheckLoop {
   Store& store_;
   const SignatureSet& signatures_;
   const RunRecord run_;  // what every round's run record says, but for its times
-  const WarcOptions warc_options_;
   std::ostream& out_;
   std::ostream& err_;
   asio::io_context io_;
@@ -759,12 +763,14 @@ class RecheckLoop {
   asio::signal_set signals_;
   std::unique_ptr<WarcWriter> warc_;
   bool warc_failed_ = false;
-  std::int64_t run_id_ = 0;                               // this round's
-  std::set<std::string> round_files_;                     // WARC files this round wrote to
-  std::map<std::string, HostRound> hosts_;                // this round's, by host
-  std::map<std::string, Steady::time_point> last_start_;  // by host, across rounds
-  std::map<std::string, std::int64_t> round_totals_;      // checks by outcome, this round
-  std::map<std::string, std::int64_t> totals_;            // and every round
+  std::int64_t run_id_ = 0;                 // this round's
+  std::string round_started_at_;            // UtcIso
+  std::map<std::string, HostRound> hosts_;  // this round's, by host
+  // When the last request to each host went out (when it was started, until then); across
+  // rounds.
+  std::map<std::string, Steady::time_point> last_sent_;
+  std::map<std::string, std::int64_t> round_totals_;  // checks by outcome, this round
+  std::map<std::string, std::int64_t> totals_;        // and every round
   Steady::time_point round_started_{};
   bool round_open_ = true;
   bool stopping_ = false;
@@ -774,25 +780,24 @@ class RecheckLoop {
   int round_problems_from_ = 0;  // problems_ when this round started
 };
 
-// The effective configuration, for the run's audit record and the warcinfo.
-Json ConfigJson(const RecheckOptions& options) {
-  Json transport = Json::object();
+// The effective configuration, one JSON object with every option by name (as the crawl's
+// ConfigJson has them), for the audit record and the warcinfo records.
+std::string RecheckConfigJson(const RecheckOptions& options) {
+  nlohmann::ordered_json config;
+  config["dir"] = options.dir;
+  config["every"] = std::to_string(options.every.count()) + "s";
+  config["rounds"] = options.rounds == 0 ? "until stopped" : std::to_string(options.rounds);
+  config["gone-after"] = std::to_string(options.gone_after);
+  config["robots"] = "not fetched: a re-check follows no links";
   for (const OptionSpec& spec : CrawlOptionSpecs()) {
-    if (IsTransportOption(spec.name))
-      transport[std::string(spec.name)] = spec.show(options.transport);
+    if (IsSharedOption(spec.name)) config[std::string(spec.name)] = spec.show(options.crawl);
   }
-  return {{"dir", options.dir},
-          {"every_s", options.every.count()},
-          {"rounds", options.rounds},
-          {"gone_after", options.gone_after},
-          {"case", options.case_ref},
-          {"robots", "not fetched: a re-check follows no links"},
-          {"options", std::move(transport)}};
+  return config.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 int Recheck(const RecheckOptions& options, std::ostream& out, std::ostream& err) {
   std::vector<Cidr> allowed;
-  for (const std::string& text : options.transport.allow_net) {
+  for (const std::string& text : options.crawl.allow_net) {
     Cidr cidr;
     if (std::string error = Cidr::Parse(text, &cidr); !error.empty()) {
       err << "mirrorwatch recheck: --allow-net " << text << ": " << error << "\n";
@@ -800,7 +805,7 @@ int Recheck(const RecheckOptions& options, std::ostream& out, std::ostream& err)
     }
     allowed.push_back(cidr);
   }
-  const std::string signature_file = SignatureFilePath(options.transport);
+  const std::string signature_file = SignatureFilePath(options.crawl);
   std::vector<SignatureDiagnostic> diagnostics;
   std::unique_ptr<SignatureSet> signatures = SignatureSet::LoadFile(signature_file, &diagnostics);
   for (const SignatureDiagnostic& d : diagnostics) err << d.ToString() << "\n";
@@ -821,28 +826,20 @@ int Recheck(const RecheckOptions& options, std::ostream& out, std::ostream& err)
     err << "mirrorwatch recheck: " << error << "\n";
     return kExitUsage;
   }
-  if (options.transport.insecure) {
+  if (options.crawl.insecure) {
     err << "mirrorwatch recheck: WARNING: --insecure: TLS certificates are NOT verified\n";
   }
-  const std::string config = Dump(ConfigJson(options));
   RunRecord run;
   run.command = "recheck";
-  run.case_ref = options.case_ref;
+  run.case_ref = options.crawl.case_ref;
   run.version = MW_VERSION;
-  run.config_json = config;
+  run.config_json = RecheckConfigJson(options);
   run.signatures_path = signature_file;
   run.signatures_sha256 = signatures->sha256();
   run.hostname = HostName();
-
-  WarcOptions warc;
-  warc.prefix = "mirrorwatch-recheck";
-  if (!run.hostname.empty()) warc.warcinfo.emplace_back("hostname", run.hostname);
-  if (!options.case_ref.empty()) warc.warcinfo.emplace_back("case", options.case_ref);
-  warc.warcinfo.emplace_back("signatures-sha256", run.signatures_sha256);
-  warc.warcinfo.emplace_back("configuration", config);
   RecheckLoop loop(options, *store, *signatures,
-                   MakeFetchOptions(options.transport, AddressGuard(std::move(allowed))),
-                   std::move(run), std::move(warc), out, err);
+                   MakeFetchOptions(options.crawl, AddressGuard(std::move(allowed))),
+                   std::move(run), out, err);
   loop.Run();
   out << "recheck: " << loop.Totals() << "\n";
   return loop.incomplete() ? kExitIncomplete : kExitOk;

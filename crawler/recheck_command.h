@@ -7,17 +7,18 @@
 // failure, connection refused for --gone-after consecutive checks). `mirrorwatch report`
 // shows the history and the time from first flag to gone.
 //
-//   recheck DIR [--every DURATION] [--rounds N] [--gone-after N] [--case REF] [TRANSPORT...]
+//   recheck DIR [--every DURATION] [--rounds N] [--gone-after N] [CRAWL-OPTIONS...]
 //
 // --every 90s|30m|6h|1d starts a round every DURATION (start to start; a round that overran is
 // followed at once) until --rounds N rounds are done (default: 1 without --every, no limit
 // with it) or SIGINT/SIGTERM: a signal during a wait ends the command at once; during a round
 // it lets the fetches in flight land, records them and ends (hosts left unfinished keep their
 // status). --gone-after N (default 3): rounds in a row in which every URL of a host was gone.
-// TRANSPORT: the crawl's options that say how to reach a host (--connect-to, --allow-net,
-// --proxy, --insecure, --user-agent, --header, --*timeout*, --low-speed-*, --max-body,
-// --max-redirects, --concurrency, --delay-ms, --signatures), parsed by ParseCrawlArgs; the
-// crawl's other options are refused.
+// CRAWL-OPTIONS: those of the crawl's options that say how to reach a host, how hard to press
+// it and what to record (--connect-to, --allow-net, --proxy, --insecure, --user-agent,
+// --header, --*timeout*, --low-speed-*, --max-body, --max-redirects, --concurrency,
+// --delay-ms, --signatures, --case, --warc-file-size), parsed by ParseCrawlArgs; the crawl's
+// other options are refused.
 //
 // Politeness: one request at a time per host, their starts --delay-ms apart -- 1000 ms by
 // default here (the crawl's default is 0): a re-check is in no hurry. Hosts are checked in
@@ -31,9 +32,9 @@
 // guard): error. Every response goes to DIR/warc/ (mirrorwatch-recheck-*.warc.gz), plus a
 // metadata record with the outcome for a live URL.
 //
-// Audit: each round is one run in the store (command "recheck"; its WARC files with their
-// warcinfo ids; a summary JSON), because Store::SetHostStatusFromChecks judges a host by the
-// checks of one run.
+// Audit: each round is one run in the store (command "recheck", a summary JSON) with WARC
+// files of its own (mirrorwatch-recheck-*, their warcinfo naming the run), because
+// Store::SetHostStatusFromChecks judges a host by the checks of one run.
 #ifndef MIRRORWATCH_CRAWLER_RECHECK_COMMAND_H_
 #define MIRRORWATCH_CRAWLER_RECHECK_COMMAND_H_
 
