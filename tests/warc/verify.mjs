@@ -1,6 +1,6 @@
 // Reads mirrorwatch's WARC files back with an independent reader and checks them.
 //
-//   node tests/warc/verify.mjs [--expect REFS.json] FILE.warc.gz...
+//   node tests/warc/verify.mjs [--pack] [--expect REFS.json] FILE.warc.gz...
 //
 // The files are parsed by warcio (webrecorder's reader, from the npm registry): records, WARC
 // headers and HTTP headers; digests are recomputed with node:crypto and base32-encode, and
@@ -17,6 +17,10 @@
 //     when the last Transfer-Encoding coding is chunked, content coding kept (WARC/1.1 6.3.2);
 //   - record ids are unique; each request is followed by its response and each names the other
 //     in WARC-Concurrent-To; each metadata record is JSON and names a response.
+// With --pack, each file is a referral pack's evidence.warc.gz (docs/reports.md): its first
+// record is the pack's own warcinfo; the records after it are copies from the crawl's files,
+// each crawl file's warcinfo among them, so a later warcinfo is allowed and a record may name
+// any warcinfo record of the file in WARC-Warcinfo-ID.
 // With --expect, REFS.json is {"counts": {TYPE: N...}, "refs": [{file, offset, length,
 // record_id, payload_sha256, type}...]}: the record counts over all files, and records that
 // the writer reported, which must be found at exactly that place.
@@ -175,17 +179,20 @@ function checkRecord(where, record, file, payloads) {
     else file.digests++;
   }
   if (record.type === "warcinfo") return;
-  if (h.get("WARC-Warcinfo-ID") !== file.warcinfoId) {
+  if (!file.warcinfoIds.has(h.get("WARC-Warcinfo-ID"))) {
     problem(where, `WARC-Warcinfo-ID '${h.get("WARC-Warcinfo-ID")}' is not this file's warcinfo`);
   }
 }
 
-async function verifyFile(path, all) {
+async function verifyFile(path, all, pack) {
   const name = basename(path);
   const data = readFileSync(path);
   const records = await readBlocks(path);
   const payloads = await readPayloads(path);
-  const file = { name, records, digests: 0, warcinfoId: records[0]?.id };
+  const warcinfos = pack ? records.filter((record) => record.type === "warcinfo")
+                         : records.slice(0, 1);
+  const warcinfoIds = new Set(warcinfos.map((record) => record.id));
+  const file = { name, records, digests: 0, warcinfoIds };
   if (records.length === 0) problem(name, "no records");
   checkMembers(path, data, records);
   if (records[0] && records[0].type !== "warcinfo") problem(name, "first record is not warcinfo");
@@ -196,7 +203,7 @@ async function verifyFile(path, all) {
   if (!/^software: mirrorwatch\/\S+\r\n/.test(info)) problem(name, "warcinfo names no software");
   records.forEach((record, i) => {
     const where = `${name}@${record.offset} (${record.type})`;
-    if (i > 0 && record.type === "warcinfo") problem(where, "a second warcinfo");
+    if (i > 0 && record.type === "warcinfo" && !pack) problem(where, "a second warcinfo");
     checkRecord(where, record, file, payloads);
     if (all.byId.has(record.id)) problem(where, `record id ${record.id} used twice`);
     all.byId.set(record.id, { ...record, file: name, index: i, fileRecords: records });
@@ -255,19 +262,21 @@ function checkExpectations(all, expectPath) {
 
 async function main(argv) {
   let expectPath = null;
+  let pack = false;
   const paths = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--expect") expectPath = argv[++i];
+    else if (argv[i] === "--pack") pack = true;
     else paths.push(argv[i]);
   }
   if (paths.length === 0 || (argv.includes("--expect") && !expectPath)) {
-    console.error("usage: node verify.mjs [--expect REFS.json] FILE.warc.gz...");
+    console.error("usage: node verify.mjs [--pack] [--expect REFS.json] FILE.warc.gz...");
     return 2;
   }
   const all = { files: [], byId: new Map() };
   for (const path of paths) {
     try {
-      await verifyFile(path, all);
+      await verifyFile(path, all, pack);
     } catch (error) {
       problem(basename(path), `warcio could not read it: ${error.stack || error}`);
     }
