@@ -17,6 +17,11 @@ namespace mw {
 // Runs `mirrorwatch report ARGS...` (without "report"). Output goes to `out` (or --out);
 // usage errors and unreadable input to `err`. Returns 0 on success, 2 on a usage error or
 // input that cannot be read (no crawl.db, unknown host for --referral ...). Never throws.
+// Also returns 2 when --referral's pack directory exists (a pack is never overwritten) or
+// when an evidence record is not in DIR/warc/ as the store says (missing, another record id,
+// a block that no longer matches its digest): no pack is written then. Returns 1 when the
+// report or the pack cannot be written; a pack half written is removed. Never creates
+// DIR/crawl.db.
 int RunReportCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace mw
