@@ -55,14 +55,17 @@ class TestServer {
   explicit TestServer(Handler handler, std::chrono::milliseconds delay = {},
                       const std::string& address = "127.0.0.1")
       : handler_(std::move(handler)), delay_(delay), address_(address), acceptor_(io_) {
-    using boost::asio::ip::tcp;
-    tcp::endpoint endpoint(boost::asio::ip::make_address(address), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept_thread_ = std::thread([this] { AcceptLoop(); });
+    Listen();
+  }
+
+  // The same, with a handler that also sees the request's header fields (conditional
+  // requests, say).
+  using HeadersHandler = std::function<Reply(const std::string& host, const std::string& target,
+                                             const http::fields& headers)>;
+  explicit TestServer(HeadersHandler handler, std::chrono::milliseconds delay = {},
+                      const std::string& address = "127.0.0.1")
+      : headers_handler_(std::move(handler)), delay_(delay), address_(address), acceptor_(io_) {
+    Listen();
   }
 
   ~TestServer() {
@@ -120,6 +123,17 @@ class TestServer {
   }
 
  private:
+  void Listen() {
+    using boost::asio::ip::tcp;
+    tcp::endpoint endpoint(boost::asio::ip::make_address(address_), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+
   void AcceptLoop() {
     while (!stopping_) {
       auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
@@ -164,7 +178,8 @@ class TestServer {
       }
       Enter(host, target, proxied);
       if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-      Reply reply = handler_(host, target);
+      Reply reply = headers_handler_ ? headers_handler_(host, target, request.base())
+                                     : handler_(host, target);
       if (reply.stall.count() > 0) std::this_thread::sleep_for(reply.stall);
       Leave(host);
       if (!reply.raw.empty()) {
@@ -215,6 +230,7 @@ class TestServer {
   }
 
   Handler handler_;
+  HeadersHandler headers_handler_;
   std::chrono::milliseconds delay_;
   std::string address_;
   boost::asio::io_context io_;
