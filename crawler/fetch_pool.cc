@@ -6,12 +6,17 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstring>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -41,7 +46,11 @@ namespace {
 namespace asio = boost::asio;
 
 // Why our callbacks stopped a transfer; curl only reports a generic code for it.
-enum class WriteStop { kNone, kTooLarge, kNotHtml, kBlocked };
+enum class WriteStop { kNone, kTooLarge, kNotHtml, kBlocked, kBadBody };
+
+// Body bytes allowed on the wire beyond max_body: chunk framing and a compressed stream's
+// overhead over what it holds. Also bounds the raw body kept for the WARC.
+std::int64_t WireLimit(std::int64_t max_body) { return max_body + max_body / 16 + 64 * 1024; }
 
 bool IsHttpUrl(const std::string& url) {
   return strncasecmp(url.c_str(), "http://", 7) == 0 ||
@@ -59,6 +68,7 @@ FetchError ClassifyCurlCode(CURLcode code, WriteStop stop, const std::string& ef
     case CURLE_WRITE_ERROR:
       if (stop == WriteStop::kTooLarge) return FetchError::kTooLarge;
       if (stop == WriteStop::kNotHtml) return FetchError::kNotHtml;
+      if (stop == WriteStop::kBadBody) return FetchError::kProtocol;
       return FetchError::kOther;
     case CURLE_FILESIZE_EXCEEDED: return FetchError::kTooLarge;
     case CURLE_OPERATION_TIMEDOUT: return FetchError::kTimeout;
@@ -98,6 +108,298 @@ bool IsHtmlContentType(const char* type) {
   return t.find("html") != std::string::npos;  // text/html, application/xhtml+xml
 }
 
+// What the WARC-Truncated field says about a response that ended with `code`.
+WarcTruncation TruncationOf(CURLcode code, WriteStop stop) {
+  if (code == CURLE_OK) return WarcTruncation::kNone;
+  if (stop == WriteStop::kTooLarge || code == CURLE_FILESIZE_EXCEEDED) {
+    return WarcTruncation::kLength;
+  }
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: return WarcTruncation::kTime;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR: return WarcTruncation::kDisconnect;
+    default: return WarcTruncation::kUnspecified;
+  }
+}
+
+// Undoes the chunked transfer coding (RFC 9112 section 7.1) as the bytes arrive, strictly: a
+// chunk size is 1 to 16 hex digits, then nothing or white space or a ';' extension up to the
+// line end; a line ends with CRLF or LF (as curl accepts); chunk data is followed by a line
+// end; trailer lines run to an empty line. Bytes after that are ignored.
+class Dechunker {
+ public:
+  // Passes each run of chunk data to `sink(const char*, std::size_t) -> bool`. Returns false
+  // when the sink refused (error() stays empty) or the framing is broken (error() says how).
+  template <typename Sink>
+  bool Feed(const char* data, std::size_t size, Sink&& sink) {
+    const char* const end = data + size;
+    while (data < end) {
+      if (state_ == State::kData) {
+        const auto run = static_cast<std::size_t>(
+            std::min<std::uint64_t>(remaining_, static_cast<std::size_t>(end - data)));
+        if (!sink(data, run)) return false;
+        data += run;
+        remaining_ -= run;
+        if (remaining_ == 0) state_ = State::kDataEnd;
+      } else if (!Step(*data++)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  enum class State {
+    kSize, kExtension, kSizeLf, kData, kDataEnd, kDataLf,
+    kTrailer, kTrailerLine, kTrailerLf, kFinalLf, kDone,
+  };
+
+  bool Step(char c) {
+    switch (state_) {
+      case State::kSize: return SizeByte(c);
+      case State::kExtension:
+        if (c == '\r') return Go(State::kSizeLf);
+        return c == '\n' ? EndSizeLine() : true;
+      case State::kSizeLf:
+        return c == '\n' ? EndSizeLine() : Fail("CR without LF after a chunk size");
+      case State::kDataEnd:
+        if (c == '\r') return Go(State::kDataLf);
+        return c == '\n' ? Go(State::kSize) : Fail("chunk data longer than its size");
+      case State::kDataLf:
+        return c == '\n' ? Go(State::kSize) : Fail("CR without LF after chunk data");
+      case State::kTrailer:
+        if (c == '\r') return Go(State::kFinalLf);
+        return Go(c == '\n' ? State::kDone : State::kTrailerLine);
+      case State::kTrailerLine:
+        if (c == '\r') return Go(State::kTrailerLf);
+        return c == '\n' ? Go(State::kTrailer) : true;
+      case State::kTrailerLf:
+        return c == '\n' ? Go(State::kTrailer) : Fail("CR without LF in the trailer");
+      case State::kFinalLf:
+        return c == '\n' ? Go(State::kDone) : Fail("CR without LF after the trailer");
+      case State::kData:
+      case State::kDone: return true;
+    }
+    return true;
+  }
+
+  bool SizeByte(char c) {
+    if (const int digit = HexDigit(c); digit >= 0) {
+      if (++digits_ > 16) return Fail("chunk size over 16 hex digits");
+      remaining_ = remaining_ << 4 | static_cast<std::uint64_t>(digit);
+      return true;
+    }
+    if (digits_ == 0) return Fail("chunk size is not a hex number");
+    if (c == ';' || c == ' ' || c == '\t') return Go(State::kExtension);
+    if (c == '\r') return Go(State::kSizeLf);
+    return c == '\n' ? EndSizeLine() : Fail("junk after a chunk size");
+  }
+
+  bool EndSizeLine() {
+    digits_ = 0;
+    return Go(remaining_ == 0 ? State::kTrailer : State::kData);
+  }
+
+  static int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  bool Go(State next) {
+    state_ = next;
+    return true;
+  }
+  bool Fail(const char* why) {
+    error_ = std::string("broken chunked encoding: ") + why;
+    return false;
+  }
+
+  State state_ = State::kSize;
+  std::uint64_t remaining_ = 0;
+  int digits_ = 0;
+  std::string error_;
+};
+
+// Undoes a gzip or deflate content coding as the bytes arrive (zlib). "deflate" means a zlib
+// stream (RFC 9110 section 8.4.1.2), but some servers send raw deflate: the first two bytes
+// tell which. Bytes after the end of the stream are ignored, and a stream cut short is not
+// an error (curl's own decoder did not treat it as one either).
+class Inflater {
+ public:
+  explicit Inflater(bool maybe_raw) : maybe_raw_(maybe_raw) {}
+  ~Inflater() {
+    if (started_) inflateEnd(&z_);
+  }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  // Passes the inflated bytes to `sink(const char*, std::size_t) -> bool`. Returns false when
+  // the sink refused (error() stays empty) or the stream is corrupt (error() says how).
+  template <typename Sink>
+  bool Feed(const char* data, std::size_t size, Sink&& sink) {
+    auto* bytes = reinterpret_cast<const unsigned char*>(data);
+    if (!started_) {
+      if (!maybe_raw_) {
+        if (!Start(15 + 32)) return false;  // 32: gzip or zlib header, whichever comes
+      } else {
+        while (head_size_ < 2 && size > 0) head_[head_size_++] = *bytes++, --size;
+        if (head_size_ < 2) return true;
+        const bool gzip = head_[0] == 0x1f && head_[1] == 0x8b;
+        const bool zlib = (head_[0] & 0x0f) == Z_DEFLATED && (head_[0] << 8 | head_[1]) % 31 == 0;
+        if (!Start(gzip || zlib ? 15 + 32 : -15) || !Inflate(head_, 2, sink)) return false;
+      }
+    }
+    return Inflate(bytes, size, sink);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Start(int window_bits) {
+    if (inflateInit2(&z_, window_bits) != Z_OK) return Fail("zlib could not start");
+    started_ = true;
+    return true;
+  }
+
+  template <typename Sink>
+  bool Inflate(const unsigned char* data, std::size_t size, Sink&& sink) {
+    if (ended_) return true;
+    z_.next_in = const_cast<unsigned char*>(data);
+    z_.avail_in = static_cast<uInt>(size);
+    for (;;) {
+      unsigned char out[16 * 1024];
+      z_.next_out = out;
+      z_.avail_out = sizeof out;
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      const std::size_t produced = sizeof out - z_.avail_out;
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        return Fail(z_.msg != nullptr ? z_.msg : "corrupt stream");
+      }
+      if (produced > 0 && !sink(reinterpret_cast<const char*>(out), produced)) return false;
+      if (rc == Z_STREAM_END) {
+        ended_ = true;
+        return true;
+      }
+      // Z_BUF_ERROR: no progress until more input comes.
+      if (rc == Z_BUF_ERROR || (z_.avail_in == 0 && z_.avail_out > 0)) return true;
+    }
+  }
+
+  bool Fail(const char* why) {
+    error_ = std::string("broken compressed body: ") + why;
+    return false;
+  }
+
+  z_stream z_{};
+  bool maybe_raw_;
+  bool started_ = false;
+  bool ended_ = false;
+  unsigned char head_[2] = {};
+  std::size_t head_size_ = 0;
+  std::string error_;
+};
+
+// The comma-separated tokens of every `name` header of the response being received,
+// lower-cased, in order.
+std::vector<std::string> HeaderTokens(CURL* easy, const char* name) {
+  std::vector<std::string> tokens;
+  curl_header* header = nullptr;
+  for (std::size_t i = 0, amount = 1; i < amount; ++i) {
+    if (curl_easy_header(easy, name, i, CURLH_HEADER, -1, &header) != CURLHE_OK) break;
+    amount = header->amount;
+    std::string_view value = header->value;
+    while (!value.empty()) {
+      const std::size_t comma = std::min(value.find(','), value.size());
+      std::string token(value.substr(0, comma));
+      value.remove_prefix(std::min(comma + 1, value.size()));
+      token.erase(0, token.find_first_not_of(" \t"));
+      token.erase(token.find_last_not_of(" \t") + 1);
+      for (char& c : token) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!token.empty()) tokens.push_back(std::move(token));
+    }
+  }
+  return tokens;
+}
+
+// The value of the first `name` header of the last response; empty when there is none.
+std::string HeaderValue(CURL* easy, const char* name) {
+  curl_header* header = nullptr;
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK) return "";
+  return header->value;
+}
+
+// What curl tells about the transfer and its last response, whatever the outcome.
+void ReadResponseFacts(CURL* easy, FetchResult* result) {
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result->status);
+  char* text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) {
+    result->final_url = text;
+  }
+  text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text) {
+    result->content_type = text;
+  }
+  text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &text) == CURLE_OK && text) {
+    result->ip = text;
+  }
+  long redirects = 0;
+  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+  result->redirects = static_cast<int>(redirects);
+  text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &text) == CURLE_OK && text) {
+    result->redirect_url = text;
+  }
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+      retry_after > 0) {
+    result->retry_after = static_cast<long>(retry_after);
+  }
+  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result->seconds);
+  result->server = HeaderValue(easy, "Server");
+  result->etag = HeaderValue(easy, "ETag");
+  result->last_modified = HeaderValue(easy, "Last-Modified");
+}
+
+// How the body of the response being received is to be decoded, from its headers.
+struct BodyCoding {
+  enum class Compression { kNone, kGzip, kDeflate };
+  bool chunked = false;
+  Compression compression = Compression::kNone;
+  std::string error;  // non-empty: a coding we cannot undo
+};
+
+BodyCoding BodyCodingOf(CURL* easy) {
+  BodyCoding coding;
+  std::vector<std::string> codings = HeaderTokens(easy, "Content-Encoding");
+  std::vector<std::string> transfer = HeaderTokens(easy, "Transfer-Encoding");
+  if (!transfer.empty() && transfer.back() == "chunked") {
+    coding.chunked = true;
+    transfer.pop_back();
+  }
+  // A transfer coding other than chunked (we send no TE, but a server may) is undone like a
+  // content coding; it was applied after them.
+  codings.insert(codings.end(), transfer.rbegin(), transfer.rend());
+  std::erase(codings, "identity");
+  std::string named;
+  for (const std::string& name : codings) named += (named.empty() ? "" : ", ") + name;
+  if (std::find(codings.begin(), codings.end(), "chunked") != codings.end()) {
+    coding.error = "chunked is not the last transfer coding";
+  } else if (codings.size() > 1) {
+    coding.error = "more than one content coding: " + named;
+  } else if (codings.size() == 1) {
+    if (codings[0] == "gzip" || codings[0] == "x-gzip") {
+      coding.compression = BodyCoding::Compression::kGzip;
+    } else if (codings[0] == "deflate") {
+      coding.compression = BodyCoding::Compression::kDeflate;
+    } else {
+      coding.error = "unsupported content coding: " + named;
+    }
+  }
+  return coding;
+}
+
 }  // namespace
 
 class FetchPool::Impl {
@@ -110,14 +412,23 @@ class FetchPool::Impl {
 
  private:
   struct Transfer {
+    ~Transfer() { curl_slist_free_all(headers); }
+
     Impl* pool;
     CURL* easy;
     FetchRequest request;
     Callback done;
     FetchResult result;
     WriteStop stop = WriteStop::kNone;
+    std::string stop_text;  // why our callbacks stopped it, when curl's text would not say
     std::string blocked_address;
     bool checked_type = false;
+    curl_slist* headers = nullptr;  // FetchOptions::headers + FetchRequest::headers, if any
+    // The response body as it arrives: its size on the wire, and how it is decoded.
+    std::int64_t wire_bytes = 0;
+    bool chunked = false;
+    Dechunker dechunker;
+    std::optional<Inflater> inflater;
     char error_text[CURL_ERROR_SIZE] = "";  // curl's detailed message for a failure
   };
 
@@ -137,6 +448,12 @@ class FetchPool::Impl {
   static curl_socket_t OnOpenSocket(void* userp, curlsocktype purpose, curl_sockaddr* address);
   static int OnCloseSocket(void* userp, curl_socket_t fd);
   static std::size_t OnWrite(char* data, std::size_t size, std::size_t count, void* userp);
+  static int OnPrerequest(void* userp, char* remote_ip, char* local_ip, int remote_port,
+                          int local_port);
+  static int OnDebug(CURL* easy, curl_infotype type, char* data, std::size_t size, void* userp);
+  static bool StartBody(Transfer* transfer);
+  static bool DecodeBody(Transfer* transfer, const char* data, std::size_t size);
+  static bool AppendBody(Transfer* transfer, const char* data, std::size_t size);
 
   void Watch(curl_socket_t fd, int what);
   void Unwatch(curl_socket_t fd);
@@ -145,6 +462,7 @@ class FetchPool::Impl {
   void OnTimeout();
   void Drive(curl_socket_t fd, int events);
   void CollectDone();
+  void Finish(Transfer* transfer, CURLcode code);
   void ConfigureEasy(Transfer* transfer);
 
   asio::io_context& io_;
@@ -167,7 +485,6 @@ FetchPool::Impl::Impl(asio::io_context& io, FetchOptions options)
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_connections);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_connections);
-  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
   // The multi handle already pools connections for its transfers; the share handle adds the
   // DNS cache and TLS session reuse. Single-threaded, so no lock callbacks are needed.
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -206,17 +523,34 @@ void FetchPool::Impl::ConfigureEasy(Transfer* transfer) {
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, options_.max_redirects);
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this curl decodes
+  // curl hands over the body as it came (still chunked, still compressed) for the WARC, and
+  // OnWrite decodes it; so offer only the codings OnWrite undoes (this curl would add br, zstd).
+  curl_easy_setopt(easy, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // HTTP/1.1 only, on https too: a WARC response record holds the message as it crossed the
+  // connection, and HTTP/2 has no such message (binary frames, HPACK headers that curl would
+  // hand back re-written as text). Multiplexing would gain little: the frontier keeps few
+  // requests in flight per host anyway.
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   if (connect_to_ != nullptr) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_);
-  if (headers_ != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
+  if (!request.headers.empty()) {
+    for (const std::string& header : options_.headers) {
+      transfer->headers = curl_slist_append(transfer->headers, header.c_str());
+    }
+    for (const std::string& header : request.headers) {
+      transfer->headers = curl_slist_append(transfer->headers, header.c_str());
+    }
+  }
+  if (curl_slist* headers = transfer->headers ? transfer->headers : headers_) {
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  }
   if (!options_.proxy.empty()) curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy.c_str());
   if (options_.insecure) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -224,6 +558,17 @@ void FetchPool::Impl::ConfigureEasy(Transfer* transfer) {
   }
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnWrite);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
+  // One cheap call per request, when it is about to go out (for on_sent and sent_at); the
+  // debug callback would tell the same but costs VERBOSE on every fetch.
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Impl::OnPrerequest);
+  curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer);
+  if (request.capture) {
+    // Only the debug callback shows the request bytes. VERBOSE makes curl call it; with a
+    // callback installed curl prints nothing.
+    curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, &Impl::OnDebug);
+    curl_easy_setopt(easy, CURLOPT_DEBUGDATA, transfer);
+    curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+  }
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
@@ -258,16 +603,109 @@ std::size_t FetchPool::Impl::OnWrite(char* data, std::size_t size, std::size_t c
       transfer->stop = WriteStop::kNotHtml;
       return 0;
     }
+    if (!StartBody(transfer)) return 0;
   }
-  std::string& body = transfer->result.body;
-  // Checked on the decoded bytes, so a compressed bomb stops at the limit too.
-  if (static_cast<std::int64_t>(body.size() + bytes) > transfer->request.max_body) {
+  // The limit on the wire bounds the raw body kept, and a server that sends endless framing
+  // (tiny chunks, trailers) around little or no body.
+  const std::int64_t limit = WireLimit(transfer->request.max_body);
+  if (transfer->request.capture) {
+    const std::int64_t room = std::max<std::int64_t>(limit - transfer->wire_bytes, 0);
+    transfer->result.raw_response.append(data, std::min(bytes, static_cast<std::size_t>(room)));
+  }
+  transfer->wire_bytes += static_cast<std::int64_t>(bytes);
+  if (transfer->wire_bytes > limit) {
     transfer->stop = WriteStop::kTooLarge;
+    transfer->stop_text = "the response body on the wire exceeds the size limit";
     return 0;
   }
-  if (body.capacity() == 0) body.reserve(32 * 1024);
-  body.append(data, bytes);
-  return bytes;
+  return DecodeBody(transfer, data, bytes) ? bytes : 0;
+}
+
+// Reads how the body is coded, at its first bytes.
+bool FetchPool::Impl::StartBody(Transfer* transfer) {
+  BodyCoding coding = BodyCodingOf(transfer->easy);
+  if (!coding.error.empty()) {
+    transfer->stop = WriteStop::kBadBody;
+    transfer->stop_text = std::move(coding.error);
+    return false;
+  }
+  transfer->chunked = coding.chunked;
+  if (coding.compression != BodyCoding::Compression::kNone) {
+    transfer->inflater.emplace(coding.compression == BodyCoding::Compression::kDeflate);
+  }
+  transfer->result.body.reserve(32 * 1024);
+  return true;
+}
+
+// Undoes the chunking, then the compression, and appends the result to the body. The stages
+// hand their output on as they go: nothing is buffered whole.
+bool FetchPool::Impl::DecodeBody(Transfer* transfer, const char* data, std::size_t size) {
+  auto decompress = [transfer](const char* bytes, std::size_t length) {
+    if (!transfer->inflater) return AppendBody(transfer, bytes, length);
+    if (transfer->inflater->Feed(bytes, length, [transfer](const char* out, std::size_t n) {
+          return AppendBody(transfer, out, n);
+        })) {
+      return true;
+    }
+    if (transfer->stop == WriteStop::kNone) {
+      transfer->stop = WriteStop::kBadBody;
+      transfer->stop_text = transfer->inflater->error();
+    }
+    return false;
+  };
+  if (!transfer->chunked) return decompress(data, size);
+  if (transfer->dechunker.Feed(data, size, decompress)) return true;
+  if (transfer->stop == WriteStop::kNone) {
+    transfer->stop = WriteStop::kBadBody;
+    transfer->stop_text = transfer->dechunker.error();
+  }
+  return false;
+}
+
+bool FetchPool::Impl::AppendBody(Transfer* transfer, const char* data, std::size_t size) {
+  std::string& body = transfer->result.body;
+  // Checked on the decoded bytes, so a compressed bomb stops at the limit too.
+  if (static_cast<std::int64_t>(body.size() + size) > transfer->request.max_body) {
+    transfer->stop = WriteStop::kTooLarge;
+    return false;
+  }
+  body.append(data, size);
+  return true;
+}
+
+int FetchPool::Impl::OnPrerequest(void* userp, char* /*remote_ip*/, char* /*local_ip*/,
+                                  int /*remote_port*/, int /*local_port*/) {
+  auto* transfer = static_cast<Transfer*>(userp);
+  Impl* self = transfer->pool;
+  if (transfer->request.on_sent) {
+    // Only the first request counts: politeness is about when requests reach the server,
+    // and later ones (redirects) follow at once.
+    asio::post(self->io_, [on_sent = std::move(transfer->request.on_sent),
+                           at = std::chrono::steady_clock::now()] { on_sent(at); });
+    transfer->request.on_sent = nullptr;
+  }
+  FetchResult& result = transfer->result;
+  result.sent_at = std::chrono::system_clock::now();
+  // Only the last exchange is kept: a redirect curl follows starts a new one.
+  result.raw_request.clear();
+  result.raw_response.clear();
+  return CURL_PREREQFUNC_OK;
+}
+
+int FetchPool::Impl::OnDebug(CURL* /*easy*/, curl_infotype type, char* data, std::size_t size,
+                             void* userp) {
+  FetchResult& result = static_cast<Transfer*>(userp)->result;
+  switch (type) {
+    case CURLINFO_HEADER_OUT:
+    case CURLINFO_DATA_OUT: result.raw_request.append(data, size); break;
+    case CURLINFO_HEADER_IN:  // one header line at a time, as received
+      // A status line starts a response: an interim 1xx one before it is dropped.
+      if (size >= 5 && std::memcmp(data, "HTTP/", 5) == 0) result.raw_response.clear();
+      result.raw_response.append(data, size);
+      break;
+    default: break;  // curl's messages; body bytes (OnWrite keeps those); TLS records
+  }
+  return 0;
 }
 
 curl_socket_t FetchPool::Impl::OnOpenSocket(void* userp, curlsocktype purpose,
@@ -395,60 +833,38 @@ void FetchPool::Impl::CollectDone() {
     if (it == transfers_.end()) continue;
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     transfers_.erase(it);
-    FetchResult& result = transfer->result;
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    result.status = status;
-    char* text = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) {
-      result.final_url = text;
-    }
-    text = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text) {
-      result.content_type = text;
-    }
-    text = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &text) == CURLE_OK && text) {
-      result.ip = text;
-    }
-    long redirects = 0;
-    curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
-    result.redirects = static_cast<int>(redirects);
-    text = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &text) == CURLE_OK && text) {
-      result.redirect_url = text;
-    }
-    curl_off_t retry_after = 0;
-    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
-        retry_after > 0) {
-      result.retry_after = static_cast<long>(retry_after);
-    }
-    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result.seconds);
-    long header_bytes = 0;
-    curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_bytes);
-    result.error = ClassifyCurlCode(code, transfer->stop, result.final_url,
-                                    header_bytes > 0 || status != 0);
-    if (!result.ok()) {
-      switch (result.error) {
-        case FetchError::kTooLarge: result.error_text = "body exceeds the size limit"; break;
-        case FetchError::kNotHtml: result.error_text = "not HTML: " + result.content_type; break;
-        case FetchError::kBlocked:
-          result.error_text = "address " + transfer->blocked_address +
-                              " is not allowed (SSRF guard; --allow-net opens it)";
-          break;
-        default:
-          result.error_text = transfer->error_text[0] != '\0' ? transfer->error_text
-                                                              : curl_easy_strerror(code);
-          break;
-      }
-      result.body.clear();
-    }
+    Finish(transfer.get(), code);
     curl_multi_remove_handle(multi_, easy);
     curl_easy_cleanup(easy);
-    asio::post(io_, [done = std::move(transfer->done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
+    asio::post(io_, [done = std::move(transfer->done),
+                     result = std::move(transfer->result)]() mutable { done(std::move(result)); });
   }
+}
+
+// Fills in the result of a transfer curl has ended with `code`.
+void FetchPool::Impl::Finish(Transfer* transfer, CURLcode code) {
+  FetchResult& result = transfer->result;
+  ReadResponseFacts(transfer->easy, &result);
+  long header_bytes = 0;
+  curl_easy_getinfo(transfer->easy, CURLINFO_HEADER_SIZE, &header_bytes);
+  result.error = ClassifyCurlCode(code, transfer->stop, result.final_url,
+                                  header_bytes > 0 || result.status != 0);
+  if (!result.raw_response.empty()) result.truncated = TruncationOf(code, transfer->stop);
+  if (result.ok()) return;
+  if (!transfer->stop_text.empty()) {
+    result.error_text = transfer->stop_text;
+  } else if (result.error == FetchError::kTooLarge) {
+    result.error_text = "body exceeds the size limit";
+  } else if (result.error == FetchError::kNotHtml) {
+    result.error_text = "not HTML: " + result.content_type;
+  } else if (result.error == FetchError::kBlocked) {
+    result.error_text = "address " + transfer->blocked_address +
+                        " is not allowed (SSRF guard; --allow-net opens it)";
+  } else {
+    result.error_text =
+        transfer->error_text[0] != '\0' ? transfer->error_text : curl_easy_strerror(code);
+  }
+  result.body.clear();
 }
 
 FetchPool::FetchPool(asio::io_context& io, FetchOptions options)

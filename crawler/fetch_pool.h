@@ -44,11 +44,14 @@ struct FetchRequest {
   bool html_only = true;          // stop at the headers when the response is not HTML
   std::int64_t max_body = 0;      // 0 = FetchOptions::max_body
   std::vector<std::string> headers;  // extra headers for this request ("If-None-Match: ...")
+                                     // after FetchOptions::headers; a 304 is a normal result
   // Keep the exchange as it crossed the connection (FetchResult::raw_request/raw_response),
   // for the WARC files.
   bool capture = false;
   // Called (posted, on the pool's thread) once, with the time the request was sent: after
   // the connection was set up or reused, when its headers went out.
+  // With redirects followed, the time of the first request. Posted before the result; not
+  // called when no request went out (the connection failed).
   std::function<void(std::chrono::steady_clock::time_point)> on_sent;
 };
 
@@ -75,6 +78,8 @@ struct FetchResult {
   long status = 0;        // HTTP status of the last response, 0 when none
   std::string content_type;
   std::string body;       // decoded (Content-Encoding undone), at most max_body bytes
+                          // (the pool offers and undoes gzip and deflate; another coding
+                          // is a kProtocol error)
   std::string ip;         // the address connected to
   int redirects = 0;
   std::string redirect_url;  // where a 3xx points (resolved), when not followed
@@ -94,9 +99,13 @@ struct FetchResult {
   // With FetchRequest::capture, the last exchange as it crossed the connection: the request
   // line and headers as sent, and the status line, headers and body as received (before any
   // decoding: still chunked, still gzip). The raw body is kept up to what max_body let in.
+  // Transfers use HTTP/1.1 only, so this is always an HTTP/1.1 message. The raw body is
+  // capped at max_body + max_body/16 + 64 KiB (chunk framing, compression overhead); a
+  // response over that on the wire fails with kTooLarge, captured or not.
   std::string raw_request;
   std::string raw_response;
   WarcTruncation truncated = WarcTruncation::kNone;  // raw_response is short of what was sent
+                                                     // (set with capture only)
 
   bool ok() const { return error == FetchError::kNone; }
 };

@@ -1,0 +1,463 @@
+// The fetch pool against servers on loopback: the exchange kept as it crossed the wire (for
+// the WARC files), the body decoded by the pool itself, validators and the send time. Each
+// test runs FetchPool directly.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "crawler/fetch_pool.h"
+#include "tests/crawler/test_server.h"
+
+namespace mw {
+namespace {
+
+using testing::Reply;
+using testing::TestServer;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+FetchOptions OptionsFor(std::vector<std::string> connect_to) {
+  FetchOptions options;
+  options.connect_to = std::move(connect_to);
+  options.user_agent = "mw-test/1";
+  options.connect_timeout_ms = 2'000;
+  options.timeout_ms = 5'000;
+  Cidr loopback;
+  EXPECT_EQ(Cidr::Parse("127.0.0.1/32", &loopback), "");
+  options.guard = AddressGuard({loopback});
+  return options;
+}
+
+// Runs `requests` one after another on one pool (so connections can be reused) and returns
+// their results in order.
+std::vector<FetchResult> FetchInTurn(FetchOptions options, std::vector<FetchRequest> requests) {
+  asio::io_context io;
+  std::vector<FetchResult> results;
+  FetchPool pool(io, std::move(options));
+  std::function<void()> next = [&] {
+    if (results.size() == requests.size()) {
+      io.stop();
+      return;
+    }
+    pool.Fetch(requests[results.size()], [&](FetchResult result) {
+      results.push_back(std::move(result));
+      next();
+    });
+  };
+  next();
+  io.run();
+  return results;
+}
+
+FetchResult FetchOne(FetchOptions options, FetchRequest request) {
+  auto results = FetchInTurn(std::move(options), {std::move(request)});
+  return results.empty() ? FetchResult{} : std::move(results[0]);
+}
+
+FetchRequest Capture(std::string url) {
+  FetchRequest request;
+  request.url = std::move(url);
+  request.capture = true;
+  return request;
+}
+
+// `text` compressed by zlib: window_bits 15 + 16 gzip, 15 zlib, -15 raw deflate.
+std::string Compress(const std::string& text, int window_bits) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&z, text.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// `body` in chunks of `size` bytes, with the last chunk and an empty trailer.
+std::string Chunked(const std::string& body, std::size_t size) {
+  std::string out;
+  for (std::size_t at = 0; at < body.size(); at += size) {
+    const std::string chunk = body.substr(at, size);
+    char line[32];
+    std::snprintf(line, sizeof line, "%zx\r\n", chunk.size());
+    out += line + chunk + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+std::string Page(int paragraphs) {
+  std::string page = "<html><title>capture</title><body>";
+  for (int i = 0; i < paragraphs; ++i) page += "<p>paragraph " + std::to_string(i) + "</p>\n";
+  return page + "</body></html>";
+}
+
+// A server that answers every request with the same raw bytes (then closes).
+TestServer RawServer(std::string bytes) {
+  return TestServer([bytes](const std::string&, const std::string&) { return Reply::Raw(bytes); });
+}
+
+// ---- the exchange as it crossed the wire ----
+
+TEST(FetchCapture, ChunkedGzipIsKeptAsSentAndDecoded) {
+  const std::string page = Page(2'000);
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Encoding: gzip\r\nServer: capture-test\r\n\r\n";
+  const std::string wire = head + Chunked(Compress(page, 15 + 16), 1'000);
+  TestServer server = RawServer(wire);
+  const FetchResult result =
+      FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/page"));
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.body, page);
+  EXPECT_EQ(result.raw_response, wire) << "not byte for byte what the server wrote";
+  EXPECT_EQ(result.truncated, WarcTruncation::kNone);
+}
+
+TEST(FetchCapture, ContentLengthResponseIsKeptAsSent) {
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\n"
+      "X-Odd-Case: kept AS is  \r\n\r\n<title>plain</title>";
+  TestServer server = RawServer(wire);
+  const FetchResult result =
+      FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.body, "<title>plain</title>");
+  EXPECT_EQ(result.raw_response, wire);
+}
+
+TEST(FetchCapture, RequestIsKeptAsSent) {
+  TestServer server([](const std::string&, const std::string&) {
+    return Reply(200, "text/html", "<title>ok</title>");
+  });
+  FetchOptions options = OptionsFor({server.connect_to()});
+  options.headers = {"X-Crawl: mirrorwatch"};
+  FetchRequest request = Capture("http://site.test/path?q=1");
+  request.headers = {"If-None-Match: \"v1\""};
+  const FetchResult result = FetchOne(options, request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  const std::string& sent = result.raw_request;
+  EXPECT_EQ(sent.rfind("GET /path?q=1 HTTP/1.1\r\n", 0), 0u) << sent;
+  for (const char* line : {"\r\nHost: site.test\r\n", "\r\nUser-Agent: mw-test/1\r\n",
+                           "\r\nAccept-Encoding: gzip, deflate\r\n", "\r\nX-Crawl: mirrorwatch\r\n",
+                           "\r\nIf-None-Match: \"v1\"\r\n"}) {
+    EXPECT_NE(sent.find(line), std::string::npos) << "no " << line << " in\n" << sent;
+  }
+  EXPECT_EQ(sent.substr(sent.size() - 4), "\r\n\r\n");
+  EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_GT(result.sent_at.time_since_epoch().count(), 0);
+}
+
+TEST(FetchCapture, NothingIsKeptWithoutCapture) {
+  TestServer server([](const std::string&, const std::string&) {
+    return Reply(200, "text/html", "<title>ok</title>");
+  });
+  FetchRequest request;
+  request.url = "http://site.test/";
+  const FetchResult result = FetchOne(OptionsFor({server.connect_to()}), request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.body, "<title>ok</title>");
+  EXPECT_EQ(result.raw_request, "");
+  EXPECT_EQ(result.raw_response, "");
+}
+
+TEST(FetchCapture, FollowedRedirectKeepsOnlyTheLastExchange) {
+  TestServer server([](const std::string&, const std::string& target) -> Reply {
+    if (target == "/old") return {302, "text/html", "moved", {{"Location", "/new"}}};
+    return {200, "text/html", "<title>landed</title>"};
+  });
+  FetchRequest request = Capture("http://site.test/old");
+  request.follow_redirects = true;
+  const FetchResult result = FetchOne(OptionsFor({server.connect_to()}), request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.redirects, 1);
+  EXPECT_EQ(result.raw_request.rfind("GET /new HTTP/1.1\r\n", 0), 0u) << result.raw_request;
+  EXPECT_EQ(result.raw_request.find("/old"), std::string::npos);
+  EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << result.raw_response;
+  EXPECT_EQ(result.raw_response.find("302"), std::string::npos);
+  EXPECT_EQ(result.raw_response.find("moved"), std::string::npos);
+  EXPECT_EQ(result.raw_response.substr(result.raw_response.size() - 21), "<title>landed</title>");
+}
+
+TEST(FetchCapture, InterimResponseIsDropped) {
+  const std::string final_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+  TestServer server = RawServer("HTTP/1.1 100 Continue\r\n\r\n" + final_response);
+  const FetchResult result =
+      FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.raw_response, final_response);
+}
+
+// ---- bodies cut short: what the WARC record says about it ----
+
+TEST(FetchCapture, CutBodiesAreMarkedTruncated) {
+  Reply dribble(200, "text/html", std::string(1'000, 'd'));
+  dribble.drip = milliseconds(20);  // 20 s for the body, against a 400 ms timeout
+  Reply cut(200, "text/html", std::string(10'000, 'c'));
+  cut.cut_after = 100;  // Content-Length announces 10,000
+  const std::string chunk_head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n";
+  struct Case {
+    const char* name;
+    Reply reply;
+    FetchError error;
+    WarcTruncation truncated;
+    std::size_t max_raw;  // the most raw_response may hold
+  } cases[] = {
+      // No Content-Length, so only the decoded body can meet max_body (64 KiB).
+      {"max_body", Reply::Raw(chunk_head + Chunked(std::string(1 << 20, 'm'), 4'096)),
+       FetchError::kTooLarge, WarcTruncation::kLength, (64 << 10) + 16'384 + 1'024},
+      {"timeout", dribble, FetchError::kTimeout, WarcTruncation::kTime, 1'200},
+      {"disconnect", cut, FetchError::kProtocol, WarcTruncation::kDisconnect, 300},
+      {"broken framing", Reply::Raw(chunk_head + "5\r\nhello\r\nnot-hex\r\n"),
+       FetchError::kProtocol, WarcTruncation::kUnspecified, 200},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestServer server([&c](const std::string&, const std::string&) { return c.reply; });
+    FetchOptions options = OptionsFor({server.connect_to()});
+    options.timeout_ms = 400;
+    options.max_body = 64 << 10;
+    const FetchResult result = FetchOne(options, Capture("http://site.test/"));
+    EXPECT_EQ(result.error, c.error) << result.error_text;
+    EXPECT_EQ(result.truncated, c.truncated);
+    EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    EXPECT_LE(result.raw_response.size(), c.max_raw);
+    EXPECT_LT(result.raw_response.find("\r\n\r\n") + 4, result.raw_response.size())
+        << "no body bytes kept";
+    EXPECT_EQ(result.body, "");
+  }
+}
+
+TEST(FetchCapture, GzipBombStopsAtDecodedLimit) {
+  const std::string bomb = Compress(std::string(64 << 20, '\0'), 15 + 16);
+  ASSERT_LT(bomb.size(), 200'000u);
+  TestServer server([&bomb](const std::string&, const std::string&) {
+    return Reply(200, "text/html", bomb, {{"Content-Encoding", "gzip"}});
+  });
+  FetchOptions options = OptionsFor({server.connect_to()});
+  options.max_body = 1 << 20;
+  const FetchResult result = FetchOne(options, Capture("http://site.test/bomb"));
+  EXPECT_EQ(result.error, FetchError::kTooLarge) << result.error_text;
+  EXPECT_EQ(result.truncated, WarcTruncation::kLength);
+  EXPECT_LT(result.raw_response.size(), bomb.size() + 1'000);
+}
+
+TEST(FetchCapture, ChunkFloodStopsAtWireLimit) {
+  // One-byte chunks: six bytes on the wire for each byte of body.
+  std::string wire =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 100'000; ++i) wire += "1\r\nx\r\n";
+  TestServer server = RawServer(wire + "0\r\n\r\n");
+  FetchOptions options = OptionsFor({server.connect_to()});
+  options.max_body = 64 << 10;  // 100,000 body bytes would pass it; 600,000 on the wire do not
+  const FetchResult result = FetchOne(options, Capture("http://site.test/"));
+  EXPECT_EQ(result.error, FetchError::kTooLarge) << result.error_text;
+  EXPECT_NE(result.error_text.find("wire"), std::string::npos) << result.error_text;
+  EXPECT_EQ(result.truncated, WarcTruncation::kLength);
+  EXPECT_LT(result.raw_response.size(), 3u * (64 << 10));
+}
+
+// ---- decoding ----
+
+TEST(FetchCapture, BodiesAreDecoded) {
+  const std::string page = Page(300);
+  struct Case {
+    const char* name;
+    std::string headers;  // extra header lines
+    std::string body;     // as sent
+  } cases[] = {
+      {"identity", "", page},
+      {"gzip", "Content-Encoding: gzip\r\n", Compress(page, 15 + 16)},
+      {"x-gzip", "Content-Encoding: x-gzip\r\n", Compress(page, 15 + 16)},
+      {"GZIP in capitals", "Content-Encoding: GZIP\r\n", Compress(page, 15 + 16)},
+      {"zlib-wrapped deflate", "Content-Encoding: deflate\r\n", Compress(page, 15)},
+      {"raw deflate (a broken server)", "Content-Encoding: deflate\r\n", Compress(page, -15)},
+      {"identity named", "Content-Encoding: identity\r\n", page},
+      {"identity then gzip", "Content-Encoding: identity, gzip\r\n", Compress(page, 15 + 16)},
+      {"gzip as a transfer coding", "Transfer-Encoding: gzip, chunked\r\n",
+       Chunked(Compress(page, 15 + 16), 700)},
+      {"chunked, tiny chunks", "Transfer-Encoding: chunked\r\n", Chunked(page, 1)},
+      {"chunked with extensions, trailer and bare LFs", "Transfer-Encoding: chunked\r\n",
+       "10;name=value\r\n" + page.substr(0, 16) + "\r\n" +
+           [&] {
+             char size[16];
+             std::snprintf(size, sizeof size, "%zX \n", page.size() - 16);
+             return std::string(size);
+           }() +
+           page.substr(16) + "\n0\r\nX-Trailer: yes\r\n\r\n"},
+      {"chunked gzip, uneven chunks", "Transfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n",
+       Chunked(Compress(page, 15 + 16), 3)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string wire = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + c.headers;
+    if (c.headers.find("Transfer-Encoding") == std::string::npos) {
+      wire += "Content-Length: " + std::to_string(c.body.size()) + "\r\n";
+    }
+    wire += "\r\n" + c.body;
+    TestServer server = RawServer(wire);
+    const FetchResult result =
+        FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+    ASSERT_TRUE(result.ok()) << result.error_text;
+    EXPECT_EQ(result.body, page);
+    EXPECT_EQ(result.raw_response, wire);
+  }
+}
+
+TEST(FetchCapture, UndecodableBodiesAreProtocolErrors) {
+  const std::string gzip = Compress(Page(50), 15 + 16);
+  std::string corrupt = gzip;
+  corrupt[20] = static_cast<char>(corrupt[20] ^ 0x5a);
+  corrupt[21] = static_cast<char>(corrupt[21] ^ 0x33);
+  struct Case {
+    const char* name;
+    std::string headers;
+    std::string body;
+    const char* error;  // expected in error_text
+  } cases[] = {
+      {"brotli, which we never offered", "Content-Encoding: br\r\n", "\x1b\x03\x00", "br"},
+      {"zstd", "Content-Encoding: zstd\r\n", "(\xb5/\xfd", "zstd"},
+      {"two codings", "Content-Encoding: gzip, gzip\r\n", gzip, "gzip, gzip"},
+      {"corrupt gzip", "Content-Encoding: gzip\r\n", corrupt, "compressed"},
+      {"not gzip at all", "Content-Encoding: gzip\r\n", "<html>plain</html>", "compressed"},
+      {"chunked not last", "Transfer-Encoding: chunked, gzip\r\nContent-Length: 3\r\n", "abc",
+       "chunked"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string wire = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + c.headers;
+    if (c.headers.find("Content-Length") == std::string::npos) {
+      wire += "Content-Length: " + std::to_string(c.body.size()) + "\r\n";
+    }
+    wire += "\r\n" + c.body;
+    TestServer server = RawServer(wire);
+    const FetchResult result =
+        FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+    EXPECT_EQ(result.error, FetchError::kProtocol) << result.error_text;
+    EXPECT_NE(result.error_text.find(c.error), std::string::npos) << result.error_text;
+    EXPECT_EQ(result.body, "");
+    EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  }
+}
+
+TEST(FetchCapture, BrokenChunkFramingIsAProtocolError) {
+  struct Case {
+    const char* name;
+    const char* body;
+  } cases[] = {
+      {"size not hex", "zz\r\nhello\r\n0\r\n\r\n"},
+      {"no size", "\r\nhello\r\n0\r\n\r\n"},
+      {"junk after the size", "5x\r\nhello\r\n0\r\n\r\n"},
+      {"data longer than its size", "3\r\nhello\r\n0\r\n\r\n"},
+      {"CR without LF", "5\rhello\r\n0\r\n\r\n"},
+      {"size over 16 digits", "00000000000000005\r\nhello\r\n0\r\n\r\n"},
+      {"cut before the last chunk", "5\r\nhello\r\n"},
+      {"cut after the last chunk's size line", "5\r\nhello\r\n0\r\n"},
+      {"cut inside the trailer", "5\r\nhello\r\n0\r\nX-Trailer: y"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestServer server = RawServer(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        std::string(c.body));
+    const FetchResult result =
+        FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+    EXPECT_EQ(result.error, FetchError::kProtocol) << result.error_text;
+    EXPECT_EQ(result.body, "");
+    EXPECT_NE(result.truncated, WarcTruncation::kNone);
+  }
+}
+
+// ---- validators and conditional requests ----
+
+TEST(FetchCapture, ValidatorsComeFromTheLastResponse) {
+  TestServer server([](const std::string&, const std::string& target) -> Reply {
+    if (target == "/old") {
+      return {301,
+              "text/html",
+              "",
+              {{"Location", "/new"}, {"Server", "redirector"}, {"ETag", "\"old\""}}};
+    }
+    return {200,
+            "text/html",
+            "<title>new</title>",
+            {{"server", "origin/2.4"},
+             {"etag", "W/\"abc\""},
+             {"last-modified", "Tue, 01 Apr 2025 10:00:00 GMT"}}};
+  });
+  FetchRequest request;
+  request.url = "http://site.test/old";
+  request.follow_redirects = true;
+  const FetchResult result = FetchOne(OptionsFor({server.connect_to()}), request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.server, "origin/2.4");
+  EXPECT_EQ(result.etag, "W/\"abc\"");
+  EXPECT_EQ(result.last_modified, "Tue, 01 Apr 2025 10:00:00 GMT");
+}
+
+TEST(FetchCapture, NotModifiedIsANormalResult) {
+  TestServer server(TestServer::HeadersHandler(
+      [](const std::string&, const std::string&, const http::fields& headers) -> Reply {
+        if (headers["If-None-Match"] == "\"v1\"")
+          return {304, "text/html", "", {{"ETag", "\"v1\""}}};
+        return {200, "text/html", "<title>v1</title>", {{"ETag", "\"v1\""}}};
+      }));
+  FetchRequest request = Capture("http://site.test/page");
+  request.headers = {"If-None-Match: \"v1\""};
+  const FetchResult result = FetchOne(OptionsFor({server.connect_to()}), request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.status, 304);
+  EXPECT_EQ(result.body, "");
+  EXPECT_EQ(result.etag, "\"v1\"");
+  EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u);
+}
+
+// ---- the send time ----
+
+TEST(FetchCapture, OnSentIsPostedOnceForTheFirstRequest) {
+  TestServer server([](const std::string&, const std::string& target) -> Reply {
+    if (target == "/a") return {302, "text/html", "", {{"Location", "/b"}}};
+    return {200, "text/html", "<title>b</title>"};
+  });
+  asio::io_context io;
+  FetchPool pool(io, OptionsFor({server.connect_to()}));
+  std::vector<Clock::time_point> sent;
+  bool done = false;
+  FetchRequest request;
+  request.url = "http://site.test/a";
+  request.follow_redirects = true;
+  request.on_sent = [&](Clock::time_point at) {
+    EXPECT_FALSE(done) << "on_sent came after the result";
+    sent.push_back(at);
+  };
+  const Clock::time_point start = Clock::now();
+  pool.Fetch(request, [&](FetchResult result) {
+    EXPECT_TRUE(result.ok()) << result.error_text;
+    EXPECT_TRUE(sent.size() == 1) << "not posted before the result";
+    done = true;
+    io.stop();
+  });
+  EXPECT_TRUE(sent.empty()) << "called inside Fetch()";
+  io.run();
+  ASSERT_EQ(sent.size(), 1u);
+  const auto arrivals = server.arrivals()["site.test"];
+  ASSERT_EQ(arrivals.size(), 2u);
+  EXPECT_GE(sent[0], start);
+  EXPECT_LE(sent[0], arrivals[0]) << "the time of the first request, not the redirect's";
+}
+
+}  // namespace
+}  // namespace mw
