@@ -30,7 +30,7 @@ namespace mw {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;  // keys in the order written: "host" first
 
 constexpr char kUsage[] =
     "usage: mirrorwatch report DIR [--format html|jsonl|csv] [--out FILE]\n"
