@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +18,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -400,6 +405,104 @@ BodyCoding BodyCodingOf(CURL* easy) {
   return coding;
 }
 
+std::string HexOf(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (std::size_t i = 0; i < size; ++i) {
+    hex += kDigits[bytes[i] >> 4];
+    hex += kDigits[bytes[i] & 0x0f];
+  }
+  return hex;
+}
+
+std::string IsoTime(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return "";
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// Adds the DER's SHA-256 and the validity dates of the PEM certificate curl reports.
+void AddDerFacts(std::string_view pem, nlohmann::json& cert) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* x509 = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (x509 == nullptr) return;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (X509_digest(x509, EVP_sha256(), digest, &size) == 1) cert["sha256"] = HexOf(digest, size);
+  cert["not_before"] = IsoTime(X509_get0_notBefore(x509));
+  cert["not_after"] = IsoTime(X509_get0_notAfter(x509));
+  X509_free(x509);
+}
+
+// The leaf certificate of a CURLINFO_CERTINFO chain as the JSON object fetch_pool.h
+// describes; empty when there is none. curl lists each certificate as "Name:value" fields.
+std::string CertJson(const curl_certinfo* info) {
+  if (info == nullptr || info->num_of_certs < 1 || info->certinfo[0] == nullptr) return "";
+  nlohmann::json cert = nlohmann::json::object();
+  for (const curl_slist* field = info->certinfo[0]; field != nullptr; field = field->next) {
+    const std::string_view text = field->data;
+    const std::size_t colon = text.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = text.substr(0, colon);
+    const std::string_view value = text.substr(colon + 1);
+    if (name == "Subject") {
+      cert["subject"] = value;
+    } else if (name == "Issuer") {
+      cert["issuer"] = value;
+    } else if (name == "X509v3 Subject Alternative Name") {
+      nlohmann::json sans = nlohmann::json::array();  // "DNS:a.example", "IP Address:1.2.3.4"
+      for (std::string_view rest = value; !rest.empty();) {
+        const std::size_t comma = std::min(rest.find(','), rest.size());
+        std::string_view san = rest.substr(0, comma);
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+        while (!san.empty() && san.front() == ' ') san.remove_prefix(1);
+        if (!san.empty()) sans.push_back(san);
+      }
+      cert["sans"] = std::move(sans);
+    } else if (name == "Cert") {
+      AddDerFacts(value, cert);
+    }
+  }
+  // Replace, not throw, if a name holds bytes that are not UTF-8.
+  return cert.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Names one TCP connection by its two ends: while it is open no other has the same name.
+std::string ConnectionName(const char* local_ip, int local_port, const char* remote_ip,
+                           int remote_port) {
+  return std::string(local_ip) + ' ' + std::to_string(local_port) + ' ' + remote_ip + ' ' +
+         std::to_string(remote_port);
+}
+
+// The same name for a socket, from the kernel; nullopt when it is not connected.
+std::optional<std::string> ConnectionNameOf(int fd) {
+  sockaddr_storage ends[2];
+  char ips[2][INET6_ADDRSTRLEN];
+  int ports[2];
+  for (int i = 0; i < 2; ++i) {
+    socklen_t length = sizeof ends[i];
+    auto* address = reinterpret_cast<sockaddr*>(&ends[i]);
+    if ((i == 0 ? getsockname(fd, address, &length) : getpeername(fd, address, &length)) != 0) {
+      return std::nullopt;
+    }
+    if (address->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+      inet_ntop(AF_INET, &in->sin_addr, ips[i], sizeof ips[i]);
+      ports[i] = ntohs(in->sin_port);
+    } else if (address->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+      inet_ntop(AF_INET6, &in6->sin6_addr, ips[i], sizeof ips[i]);
+      ports[i] = ntohs(in6->sin6_port);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return ConnectionName(ips[0], ports[0], ips[1], ports[1]);
+}
+
 }  // namespace
 
 class FetchPool::Impl {
@@ -424,6 +527,7 @@ class FetchPool::Impl {
     std::string blocked_address;
     bool checked_type = false;
     curl_slist* headers = nullptr;  // FetchOptions::headers + FetchRequest::headers, if any
+    std::vector<curl_socket_t> opened;  // sockets opened since the last request went out
     // The response body as it arrives: its size on the wire, and how it is decoded.
     std::int64_t wire_bytes = 0;
     bool chunked = false;
@@ -464,6 +568,7 @@ class FetchPool::Impl {
   void CollectDone();
   void Finish(Transfer* transfer, CURLcode code);
   void ConfigureEasy(Transfer* transfer);
+  void NoteCertificate(Transfer* transfer, const std::string& connection);
 
   asio::io_context& io_;
   FetchOptions options_;
@@ -474,6 +579,11 @@ class FetchPool::Impl {
   asio::steady_timer timer_;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  // The leaf certificate (CertJson) of each open TLS connection, by ConnectionName (curl
+  // reports certificates only to the transfer whose handshake made the connection), and the
+  // name of each such connection's socket, to forget it when the socket closes.
+  std::unordered_map<std::string, std::string> certs_;
+  std::unordered_map<curl_socket_t, std::string> cert_sockets_;
 };
 
 FetchPool::Impl::Impl(asio::io_context& io, FetchOptions options)
@@ -556,10 +666,12 @@ void FetchPool::Impl::ConfigureEasy(Transfer* transfer) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  // curl copies the chain out of each TLS handshake, once per connection.
+  curl_easy_setopt(easy, CURLOPT_CERTINFO, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnWrite);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
-  // One cheap call per request, when it is about to go out (for on_sent and sent_at); the
-  // debug callback would tell the same but costs VERBOSE on every fetch.
+  // One cheap call per request, when it is about to go out (for on_sent, sent_at and the
+  // certificate); the debug callback would tell the same but costs VERBOSE on every fetch.
   curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Impl::OnPrerequest);
   curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer);
   if (request.capture) {
@@ -673,8 +785,8 @@ bool FetchPool::Impl::AppendBody(Transfer* transfer, const char* data, std::size
   return true;
 }
 
-int FetchPool::Impl::OnPrerequest(void* userp, char* /*remote_ip*/, char* /*local_ip*/,
-                                  int /*remote_port*/, int /*local_port*/) {
+int FetchPool::Impl::OnPrerequest(void* userp, char* remote_ip, char* local_ip,
+                                  int remote_port, int local_port) {
   auto* transfer = static_cast<Transfer*>(userp);
   Impl* self = transfer->pool;
   if (transfer->request.on_sent) {
@@ -689,7 +801,36 @@ int FetchPool::Impl::OnPrerequest(void* userp, char* /*remote_ip*/, char* /*loca
   // Only the last exchange is kept: a redirect curl follows starts a new one.
   result.raw_request.clear();
   result.raw_response.clear();
+  result.cert_json.clear();
+  char* scheme = nullptr;
+  curl_easy_getinfo(transfer->easy, CURLINFO_SCHEME, &scheme);
+  if (scheme != nullptr && strcasecmp(scheme, "https") == 0) {
+    self->NoteCertificate(transfer, ConnectionName(local_ip, local_port, remote_ip, remote_port));
+  }
+  transfer->opened.clear();
   return CURL_PREREQFUNC_OK;
+}
+
+// Sets cert_json for a request about to go out on the TLS connection named `connection`.
+// curl reports certificates (CURLINFO_CERTINFO) after a handshake in this transfer only: on a
+// reused connection it shows none, or an earlier hop's. So each connection's certificate is
+// kept in certs_ from the request that opened it.
+void FetchPool::Impl::NoteCertificate(Transfer* transfer, const std::string& connection) {
+  std::string& cert_json = transfer->result.cert_json;
+  if (transfer->opened.empty()) {  // a reused connection
+    if (auto it = certs_.find(connection); it != certs_.end()) cert_json = it->second;
+    return;
+  }
+  // A new connection: its handshake was just made.
+  curl_certinfo* info = nullptr;
+  curl_easy_getinfo(transfer->easy, CURLINFO_CERTINFO, &info);
+  cert_json = CertJson(info);
+  for (curl_socket_t fd : transfer->opened) {  // the one that won, when curl tried several
+    if (ConnectionNameOf(fd) == connection) {
+      certs_[connection] = cert_json;
+      cert_sockets_[fd] = connection;
+    }
+  }
 }
 
 int FetchPool::Impl::OnDebug(CURL* /*easy*/, curl_infotype type, char* data, std::size_t size,
@@ -727,12 +868,20 @@ curl_socket_t FetchPool::Impl::OnOpenSocket(void* userp, curlsocktype purpose,
     transfer->blocked_address = text;
     return CURL_SOCKET_BAD;
   }
-  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  const curl_socket_t fd =
+      ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd != CURL_SOCKET_BAD) transfer->opened.push_back(fd);
+  return fd;
 }
 
 int FetchPool::Impl::OnCloseSocket(void* userp, curl_socket_t fd) {
+  auto* self = static_cast<Impl*>(userp);
   // Asio must forget the descriptor before the number can be reused by another socket.
-  static_cast<Impl*>(userp)->Unwatch(fd);
+  self->Unwatch(fd);
+  if (auto it = self->cert_sockets_.find(fd); it != self->cert_sockets_.end()) {
+    self->certs_.erase(it->second);
+    self->cert_sockets_.erase(it);
+  }
   return ::close(fd);
 }
 

@@ -94,6 +94,10 @@ struct FetchResult {
   // The TLS leaf certificate (CURLOPT_CERTINFO), one JSON object: {"subject", "issuer",
   // "sans": [...], "sha256": fingerprint hex of the DER, "not_before", "not_after"}; empty
   // for plain HTTP.
+  // Names as OpenSSL prints them ("CN = a.example, O = ..."), SANs as "DNS:a.example" or
+  // "IP Address:192.0.2.1", dates ISO 8601 UTC ("2025-01-31T23:59:59Z").
+  // The pool keeps each open connection's certificate, so a request on a reused connection
+  // has it too (curl reports it only to the transfer whose handshake opened the connection).
   std::string cert_json;
   std::chrono::system_clock::time_point sent_at;  // when the request went out (wall clock)
   // With FetchRequest::capture, the last exchange as it crossed the connection: the request

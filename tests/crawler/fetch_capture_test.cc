@@ -1,15 +1,27 @@
 // The fetch pool against servers on loopback: the exchange kept as it crossed the wire (for
-// the WARC files), the body decoded by the pool itself, validators and the send time. Each
-// test runs FetchPool directly.
+// the WARC files), the body decoded by the pool itself, validators, the send time, and the TLS
+// certificate. Each test runs FetchPool directly.
 #include <gtest/gtest.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <zlib.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crawler/fetch_pool.h"
@@ -457,6 +469,255 @@ TEST(FetchCapture, OnSentIsPostedOnceForTheFirstRequest) {
   ASSERT_EQ(arrivals.size(), 2u);
   EXPECT_GE(sent[0], start);
   EXPECT_LE(sent[0], arrivals[0]) << "the time of the first request, not the redirect's";
+}
+
+// ---- TLS ----
+
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+  std::string sha256;  // lower-case hex of the DER's SHA-256
+};
+
+// A self-signed P-256 certificate for `common_name`, valid for a day, with `sans`
+// ("DNS:tls.test,DNS:www.tls.test") as its subject alternative names.
+TestCertificate SelfSigned(const std::string& common_name, const std::string& sans) {
+  TestCertificate out;
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Mirror Test"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* extension =
+      X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, sans.c_str());
+  X509_add_ext(cert, extension, -1);
+  X509_EXTENSION_free(extension);
+  X509_sign(cert, key, EVP_sha256());
+  auto pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return text;
+  };
+  out.cert_pem = pem([cert](BIO* bio) { PEM_write_bio_X509(bio, cert); });
+  out.key_pem = pem([key](BIO* bio) {
+    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  X509_digest(cert, EVP_sha256(), digest, &size);
+  for (unsigned int i = 0; i < size; ++i) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
+    out.sha256 += hex;
+  }
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// An HTTPS/1.1 server on 127.0.0.1 (Beast over asio::ssl), a thread per connection,
+// keep-alive. `handshake_delay` holds each connection before its TLS handshake.
+class TlsServer {
+ public:
+  using Handler = std::function<Reply(const std::string& target)>;
+
+  TlsServer(const TestCertificate& certificate, Handler handler, milliseconds handshake_delay = {})
+      : handler_(std::move(handler)),
+        handshake_delay_(handshake_delay),
+        context_(asio::ssl::context::tls_server),
+        acceptor_(io_) {
+    context_.use_certificate_chain(asio::buffer(certificate.cert_pem));
+    context_.use_private_key(asio::buffer(certificate.key_pem), asio::ssl::context::pem);
+    asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+
+  ~TlsServer() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    {
+      asio::io_context io;  // a connection wakes the blocking accept()
+      asio::ip::tcp::socket wake(io);
+      wake.connect(acceptor_.local_endpoint(), ec);
+      accept_thread_.join();
+    }
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& socket : sockets_) socket->shutdown(asio::socket_base::shutdown_both, ec);
+      threads.swap(threads_);
+    }
+    for (auto& thread : threads) thread.join();
+  }
+
+  // A --connect-to entry sending `host`:443 here.
+  std::string connect_to(const std::string& host) const {
+    return host + ":443:127.0.0.1:" + std::to_string(port_);
+  }
+  int connections() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(sockets_.size());
+  }
+
+ private:
+  void AcceptLoop() {
+    for (;;) {
+      auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (stopping_) return;
+      if (ec) continue;
+      std::lock_guard<std::mutex> lock(mutex_);
+      sockets_.push_back(socket);
+      threads_.emplace_back([this, socket] { Serve(*socket); });
+    }
+  }
+
+  void Serve(asio::ip::tcp::socket& socket) {
+    std::this_thread::sleep_for(handshake_delay_);
+    asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, context_);
+    boost::system::error_code ec;
+    stream.handshake(asio::ssl::stream_base::server, ec);
+    boost::beast::flat_buffer buffer;
+    while (!ec) {
+      http::request<http::string_body> request;
+      http::read(stream, buffer, request, ec);
+      if (ec) break;
+      Reply reply = handler_(std::string(request.target()));
+      http::response<http::string_body> response(static_cast<http::status>(reply.status), 11);
+      response.set(http::field::content_type, reply.content_type);
+      for (auto& [name, value] : reply.headers) response.set(name, value);
+      response.body() = reply.body;
+      response.keep_alive(request.keep_alive());
+      response.prepare_payload();
+      http::write(stream, response, ec);
+    }
+    // No TLS shutdown: it would wait for the client's close_notify.
+    socket.shutdown(asio::socket_base::shutdown_both, ec);
+  }
+
+  Handler handler_;
+  milliseconds handshake_delay_;
+  asio::io_context io_;
+  asio::ssl::context context_;
+  asio::ip::tcp::acceptor acceptor_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread accept_thread_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+};
+
+FetchOptions TlsOptions(std::vector<std::string> connect_to) {
+  FetchOptions options = OptionsFor(std::move(connect_to));
+  options.insecure = true;  // self-signed
+  return options;
+}
+
+TEST(FetchCapture, TlsLeafCertificateIsDescribed) {
+  const TestCertificate certificate =
+      SelfSigned("tls.test", "DNS:tls.test,DNS:www.tls.test,IP:127.0.0.1");
+  TlsServer server(certificate, [](const std::string&) {
+    return Reply(200, "text/html", "<title>secure</title>");
+  });
+  // The second fetch reuses the connection: curl has no certificate to report for it.
+  const std::vector<FetchResult> results =
+      FetchInTurn(TlsOptions({server.connect_to("tls.test")}),
+                  {Capture("https://tls.test/"), Capture("https://tls.test/again")});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(server.connections(), 1) << "the connection was not reused";
+  for (const FetchResult& result : results) {
+    SCOPED_TRACE(result.url);
+    ASSERT_TRUE(result.ok()) << result.error_text;
+    EXPECT_EQ(result.body, "<title>secure</title>");
+    const std::string request_line = result.raw_request.substr(0, result.raw_request.find('\r'));
+    EXPECT_TRUE(request_line.ends_with(" HTTP/1.1")) << request_line;
+    EXPECT_EQ(result.raw_response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "not HTTP/1.1";
+    ASSERT_FALSE(result.cert_json.empty());
+    const nlohmann::json cert = nlohmann::json::parse(result.cert_json);
+    EXPECT_NE(cert["subject"].get<std::string>().find("CN = tls.test"), std::string::npos)
+        << cert.dump();
+    EXPECT_NE(cert["issuer"].get<std::string>().find("O = Mirror Test"), std::string::npos);
+    EXPECT_EQ(cert["sans"],
+              nlohmann::json({"DNS:tls.test", "DNS:www.tls.test", "IP Address:127.0.0.1"}));
+    EXPECT_EQ(cert["sha256"], certificate.sha256);
+    EXPECT_EQ(cert["not_before"].get<std::string>().size(), 20u) << cert.dump();  // ISO 8601
+    EXPECT_EQ(cert["not_after"].get<std::string>().back(), 'Z');
+  }
+}
+
+TEST(FetchCapture, CertificateIsThatOfTheLastRequestsConnection) {
+  // a.test -> b.test -> a.test again, on the connection the first request opened: curl's
+  // CERTINFO still holds b.test's certificate then.
+  const TestCertificate a = SelfSigned("a.test", "DNS:a.test");
+  const TestCertificate b = SelfSigned("b.test", "DNS:b.test");
+  TlsServer server_a(a, [](const std::string& target) -> Reply {
+    if (target == "/") return {302, "text/html", "", {{"Location", "https://b.test/"}}};
+    return {200, "text/html", "<title>back on a</title>"};
+  });
+  TlsServer server_b(b, [](const std::string&) -> Reply {
+    return {302, "text/html", "", {{"Location", "https://a.test/final"}}};
+  });
+  FetchRequest request = Capture("https://a.test/");
+  request.follow_redirects = true;
+  const FetchResult result =
+      FetchOne(TlsOptions({server_a.connect_to("a.test"), server_b.connect_to("b.test")}), request);
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.final_url, "https://a.test/final");
+  EXPECT_EQ(server_a.connections(), 1) << "the first connection was not reused";
+  ASSERT_FALSE(result.cert_json.empty());
+  EXPECT_EQ(nlohmann::json::parse(result.cert_json)["sha256"], a.sha256);
+}
+
+TEST(FetchCapture, NoCertificateOverPlainHttp) {
+  TestServer server([](const std::string&, const std::string&) {
+    return Reply(200, "text/html", "<title>plain</title>");
+  });
+  const FetchResult result =
+      FetchOne(OptionsFor({server.connect_to()}), Capture("http://site.test/"));
+  ASSERT_TRUE(result.ok()) << result.error_text;
+  EXPECT_EQ(result.cert_json, "");
+}
+
+TEST(FetchCapture, OnSentComesAfterTheTlsHandshake) {
+  const TestCertificate certificate = SelfSigned("tls.test", "DNS:tls.test");
+  TlsServer server(
+      certificate, [](const std::string&) { return Reply(200, "text/html", "<title>ok</title>"); },
+      milliseconds(300));
+  asio::io_context io;
+  FetchPool pool(io, TlsOptions({server.connect_to("tls.test")}));
+  Clock::time_point sent{};
+  FetchRequest request;
+  request.url = "https://tls.test/";
+  request.on_sent = [&](Clock::time_point at) { sent = at; };
+  const Clock::time_point start = Clock::now();
+  pool.Fetch(request, [&](FetchResult result) {
+    EXPECT_TRUE(result.ok()) << result.error_text;
+    io.stop();
+  });
+  io.run();
+  EXPECT_GE(sent - start, milliseconds(300)) << "on_sent before the connection was set up";
 }
 
 }  // namespace
