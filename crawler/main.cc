@@ -9,6 +9,8 @@
 
 #include "crawler/crawl.h"
 #include "crawler/options.h"
+#include "crawler/recheck_command.h"
+#include "crawler/report_command.h"
 #include "crawler/sigs_command.h"
 #include "signatures/signature_set.h"
 
@@ -19,6 +21,10 @@ constexpr char kUsage[] =
     "commands:\n"
     "  crawl [OPTIONS] [SEED-URL...]   crawl from seeds and flag branded mirror sites\n"
     "                                  (mirrorwatch crawl --help lists every option)\n"
+    "  crawl --resume DIR [OPTIONS]    continue a crawl that was stopped or killed\n"
+    "  report DIR [--format F]         flagged hosts with their evidence: html, jsonl, csv\n"
+    "  report DIR --referral HOST      a referral pack for one host (docs/reports.md)\n"
+    "  recheck DIR [--every 6h]        are the flagged hosts still up? (takedown checks)\n"
     "  sigs check|test|eval ...        check, test and evaluate signature files\n"
     "                                  (mirrorwatch sigs --help; docs/operators.md)\n"
     "  --version                       print the version\n"
@@ -74,6 +80,15 @@ int main(int argc, char** argv) {
   if (args[0] == "crawl") {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int status = Crawl({args.begin() + 1, args.end()});
+    curl_global_cleanup();
+    return status;
+  }
+  if (args[0] == "report") {
+    return mw::RunReportCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (args[0] == "recheck") {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int status = mw::RunRecheckCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
     curl_global_cleanup();
     return status;
   }

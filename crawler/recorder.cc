@@ -86,7 +86,7 @@ std::string HostName() {
 
 std::string ConfigJson(const CrawlOptions& options) {
   nlohmann::ordered_json config;
-  config["seeds"] = options.seeds;
+  config["seed_urls"] = options.seeds;  // "seeds" is --seeds FILE, in the table
   for (const OptionSpec& spec : CrawlOptionSpecs()) {
     config[std::string(spec.name)] = spec.show(options);
   }

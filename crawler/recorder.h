@@ -82,7 +82,7 @@ class Recorder {
   std::string warc_error_;  // the first WARC error, any thread; guarded by warc_error_mutex_
 };
 
-// The effective configuration as one JSON object (every option by name, seeds included), for
+// The effective configuration as one JSON object (every option by name, and "seed_urls"), for
 // the audit record and the warcinfo records.
 std::string ConfigJson(const CrawlOptions& options);
 // UTC, ISO 8601 with milliseconds: "2026-11-28T13:42:45.123Z".

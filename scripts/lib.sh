@@ -22,8 +22,9 @@ mw_install() {
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
-  # Node.js runs the independent WARC reader in the tests; any node >= 18 will do, whoever
-  # packaged it, so look for the commands rather than Debian's package names.
+  # Node.js runs the independent WARC reader and the browser check in the tests; any node >= 20
+  # (playwright-core needs it) will do, whoever packaged it, so look for the commands rather
+  # than Debian's package names.
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   if ((${#missing[@]})); then

@@ -17,6 +17,7 @@
 #include "crawler/report_command.h"
 #include "crawler/store.h"
 #include "crawler/warc.h"
+#include "tests/crawler/node_tools.h"
 
 namespace mw {
 namespace {
@@ -24,6 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using std::chrono::system_clock;
+using testing::NodeCheckMissing;
+using testing::RunNode;
 
 constexpr char kCase[] = "REF-2026-0417";
 constexpr char kSignaturesSha256[] =
@@ -159,30 +162,6 @@ std::vector<StartTag> StartTags(const std::string& html) {
 }
 
 // --- node: the browser check (open-report.mjs) and the independent WARC reader (verify.mjs) ---
-
-const std::string kNodeDir = std::string(MW_SOURCE_DIR) + "/tests/warc";
-
-// Why a node check cannot run here; empty when it can. With CI set it always runs, so that a
-// missing piece fails the build instead of skipping the check.
-std::string NodeCheckMissing(const char* module) {
-  if (std::getenv("CI") != nullptr) return "";
-  if (std::system("node --version > /dev/null 2>&1") != 0) return "node is not installed";
-  if (!fs::exists(kNodeDir + "/node_modules/" + module + "/package.json")) {
-    return std::string(module) + " is not installed: run `npm ci --prefix tests/warc`";
-  }
-  if (!fs::exists("/usr/bin/chromium")) return "chromium is not installed";
-  return "";
-}
-
-// Runs `node tests/warc/SCRIPT ARGS`; returns its exit code and puts what it printed in *output.
-int RunNode(const std::string& script, const std::vector<std::string>& args, const fs::path& log,
-            std::string* output) {
-  std::string command = "node '" + kNodeDir + "/" + script + "'";
-  for (const std::string& arg : args) command += " '" + arg + "'";
-  const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
-  *output = ReadFile(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // The JSON object open-report.mjs prints last.
 Json BrowserVerdict(const std::string& output) {
@@ -635,7 +614,7 @@ TEST_F(ReportTest, HtmlEscapesEveryPageSourcedField) {
 }
 
 TEST_F(ReportTest, ChromiumRunsNothingInTheReports) {
-  if (const std::string missing = NodeCheckMissing("playwright-core"); !missing.empty()) {
+  if (const std::string missing = NodeCheckMissing("playwright-core", /*needs_chromium=*/true); !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   BuildStore();
@@ -789,7 +768,7 @@ TEST_F(ReportTest, ReferralPackGoesToDirReferralsByDefault) {
 }
 
 TEST_F(ReportTest, ReferralPackOfTheHostileHostOpensSafely) {
-  if (const std::string missing = NodeCheckMissing("playwright-core"); !missing.empty()) {
+  if (const std::string missing = NodeCheckMissing("playwright-core", /*needs_chromium=*/true); !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   BuildStore();

@@ -1,4 +1,5 @@
 #include "crawler/warc.h"
+#include "tests/crawler/node_tools.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -25,6 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::system_clock;
+using testing::NodeCheckMissing;
+using testing::RunNode;
 
 // 2026-11-28 12:53:55 UTC: file names and warcinfo dates come from this fake clock.
 const system_clock::time_point kNow = std::chrono::sys_days{std::chrono::year{2026} / 11 / 28} +
@@ -538,31 +541,17 @@ TEST_F(WarcTest, ReadRecordAtRefusesWhatIsNoWholeMember) {
 
 // --- The independent reader: warcio, from the npm registry, run by tests/warc/verify.mjs. ---
 
-const std::string kVerifyDir = std::string(MW_SOURCE_DIR) + "/tests/warc";
-
-// Why the independent check cannot run here; empty when it can.
-std::string VerifierMissing() {
-  if (std::system("node --version > /dev/null 2>&1") != 0) return "node is not installed";
-  if (!fs::exists(kVerifyDir + "/node_modules/warcio/package.json") ||
-      !fs::exists(kVerifyDir + "/node_modules/base32-encode/package.json")) {
-    return "warcio is not installed: run `npm ci --prefix tests/warc`";
-  }
-  return "";
-}
-
 // Runs verify.mjs; returns its exit code and puts what it printed in *output.
 int RunVerifier(const std::vector<fs::path>& files, const fs::path& expect, const fs::path& log,
                 std::string* output) {
-  std::string command = "node '" + kVerifyDir + "/verify.mjs'";
-  if (!expect.empty()) command += " --expect '" + expect.string() + "'";
-  for (const fs::path& file : files) command += " '" + file.string() + "'";
-  const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
-  *output = ReadFile(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::vector<std::string> args;
+  if (!expect.empty()) args = {"--expect", expect.string()};
+  for (const fs::path& file : files) args.push_back(file.string());
+  return RunNode("verify.mjs", args, log, output);
 }
 
 TEST_F(WarcTest, IndependentReaderWarcioVerifiesEveryRecordAndDigest) {
-  if (const std::string missing = VerifierMissing(); !missing.empty()) GTEST_SKIP() << missing;
+  if (const std::string missing = NodeCheckMissing("warcio"); !missing.empty()) GTEST_SKIP() << missing;
   auto writer = Open(Options(16 << 10));
   ASSERT_NE(writer, nullptr);
   nlohmann::json refs = nlohmann::json::array();
@@ -605,7 +594,7 @@ TEST_F(WarcTest, IndependentReaderWarcioVerifiesEveryRecordAndDigest) {
 }
 
 TEST_F(WarcTest, IndependentReaderCatchesATamperedBody) {
-  if (const std::string missing = VerifierMissing(); !missing.empty()) GTEST_SKIP() << missing;
+  if (const std::string missing = NodeCheckMissing("warcio"); !missing.empty()) GTEST_SKIP() << missing;
   auto writer = Open(Options());
   ASSERT_NE(writer, nullptr);
   const WarcRecordRef ref = writer->WriteExchange(MakeExchange(ExchangeCases()[0].response, 0));
