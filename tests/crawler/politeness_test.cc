@@ -189,19 +189,19 @@ TestServer::Handler ManyHostsSite(int chains, int slow_hosts,
 }
 
 TEST_F(PolitenessTest, PerHostCapAndDelayHoldUnder100HostCrawl) {
-  // The delay is start-to-start at the crawler; the server sees each start plus its transit,
-  // and transit is uneven when a request needs a new connection (connect, accept, a server
-  // thread to start). Measured on a busy 2-core machine: gaps after a kept-alive request land
-  // within 0.5 ms of the delay; after a request that opened a connection, 3-8 ms short; and
-  // when 64 connects come in one burst, single gaps down to ~12 ms (one request late by ~28 ms,
-  // the next one on time: the crawler's schedule does not drift).
+  // The delay runs from when a request went out (after its connection was set up: the fetch
+  // pool reports it and the frontier counts from there), so connection set-up no longer
+  // shortens the gaps the server sees: before that was so, a CI run on 2 busy cores saw spans
+  // 1.3 ms short of (n-1) delays less 20 ms when 64 connects came in one burst. What is left
+  // is the server's own scheduling: when its thread gets to read a request. Measured on a busy
+  // 2-core machine (other builds running): every gap within 4.5 ms of the delay.
   // So where connections are kept alive, every gap is checked: kKeptAliveSlackMs after a
   // kept-alive request, kConnectSlackMs after a host's first one. Where every request opens a
   // connection, a late request shortens one gap and lengthens the one before by as much, so
-  // each host's span (first to last arrival) is checked instead: at least (n-1) delays less
-  // kConnectSlackMs, i.e. a mean gap of at least 36 ms. With no delay at all, gaps would be
-  // ~0-10 ms (per-host 2, 10 ms per request): both checks tell.
-  constexpr double kKeptAliveSlackMs = 5;
+  // each host's span (first to last arrival) is checked too: at least (n-1) delays less
+  // kConnectSlackMs. With no delay at all, gaps would be ~0-10 ms (per-host 2, 10 ms per
+  // request): both checks tell.
+  constexpr double kKeptAliveSlackMs = 10;
   constexpr double kConnectSlackMs = 20;
   struct Case {
     const char* name;
