@@ -744,6 +744,8 @@ class CrawlLoop {
       finding.fetched_at = fetched_at;
       finding.sha256 = sha256;
       finding.warc = page.warc;
+      finding.etag = result.etag;
+      finding.last_modified = result.last_modified;
       finding.json = line.dump(-1, ' ', false, Json::error_handler_t::replace);
       // The finding itself goes into the evidence, beside the response it is about.
       finding.metadata = recorder_.ArchiveMetadata(final_url.spec, page.warc, finding.json);

@@ -165,6 +165,12 @@ CREATE TABLE host_status (
   last_checked TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 2: a finding keeps its response's validators, so that the first re-check after a crawl
+    // can already ask "has it changed?" (If-None-Match / If-Modified-Since).
+    R"sql(
+ALTER TABLE findings ADD COLUMN etag TEXT;
+ALTER TABLE findings ADD COLUMN last_modified TEXT;
+)sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");
@@ -251,8 +257,8 @@ constexpr StatementText kStatements[] = {
     {"RecordFinding",
      "INSERT INTO findings (url_id, url, final_url, host, outlet, score, fetched_at, sha256, "
      "warc_file, warc_offset, warc_length, warc_record_id, warc_sha256, "
-     "meta_file, meta_offset, meta_length, meta_record_id, meta_sha256, json) "
-     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "meta_file, meta_offset, meta_length, meta_record_id, meta_sha256, json, etag, "
+     "last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {"RecordHost",
      "INSERT INTO host_ips (host, ip, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3) "
      "ON CONFLICT (host, ip) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
@@ -301,11 +307,16 @@ constexpr StatementText kStatements[] = {
     {"Verdict", "SELECT server, cert_json FROM host_info WHERE host = ?"},
     // Validators come from the latest re-check that had any: sending stale ones is harmless
     // (the server answers 200 when they no longer match).
+    // Validators from the latest re-check that received some, else from the latest finding.
     {"RecheckTargets",
-     "SELECT t.host, t.final_url, c.etag, c.last_modified "
+     "SELECT t.host, t.final_url, "
+     "CASE WHEN c.id IS NULL THEN f.etag ELSE c.etag END, "
+     "CASE WHEN c.id IS NULL THEN f.last_modified ELSE c.last_modified END "
      "FROM (SELECT DISTINCT host, final_url FROM findings) AS t "
      "LEFT JOIN checks AS c ON c.id = (SELECT max(id) FROM checks WHERE url = t.final_url AND "
      "(etag IS NOT NULL OR last_modified IS NOT NULL)) "
+     "LEFT JOIN findings AS f ON f.id = (SELECT max(id) FROM findings WHERE host = t.host AND "
+     "final_url = t.final_url) "
      "ORDER BY t.host, t.final_url"},
     {"RecordCheck",
      "INSERT INTO checks (run_id, host, url, checked_at, status, error_kind, outcome, etag, "
@@ -850,6 +861,7 @@ void Store::RecordFinding(const FindingRecord& finding) {
   insert.Int(finding.url_id).Text(finding.url).Text(finding.final_url).Text(finding.host);
   insert.Text(finding.outlet).Real(finding.score).Text(finding.fetched_at).Text(finding.sha256);
   insert.Warc(finding.warc).Warc(finding.metadata).Text(finding.json);
+  insert.TextOrNull(finding.etag).TextOrNull(finding.last_modified);
   impl_->Write(kInsertFinding, insert);
 }
 

@@ -77,6 +77,8 @@ struct FindingRecord {
   WarcRef warc;        // the response record
   WarcRef metadata;    // the metadata record holding this finding
   std::string json;    // the whole line, as written to findings.jsonl: rules, snippets ...
+  std::string etag;           // validators of the response, for re-checks; empty: none
+  std::string last_modified;
 };
 
 // What a fetch told about a host (whether or not it is flagged).
@@ -150,7 +152,7 @@ struct HostVerdict {
   std::vector<CheckRecord> checks;       // re-checks, oldest first
 };
 
-// A URL to re-check, with the validators of its last response.
+// A URL to re-check, with the validators of its last response (a re-check's, or the crawl's).
 struct RecheckTarget {
   std::string host;
   std::string url;
@@ -160,7 +162,7 @@ struct RecheckTarget {
 
 class Store final : public FrontierLog {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens DIR/crawl.db (the path of the file itself), creating it, or migrating an older
   // schema forward. Refuses a file with a newer schema, or that is not a mirrorwatch store.

@@ -133,6 +133,12 @@ TEST_F(EvidenceTest, EveryResponseIsArchivedAndEveryFindingPointsAtItsRecord) {
             (std::vector<std::string>{"http://hub.test/", "http://mirror.test/"}));
   EXPECT_EQ(verdict->linked_from, std::vector<std::string>{"http://hub.test/"});
   EXPECT_FALSE(store->Verdict("plain.test").has_value());
+  // The crawl keeps each flagged page's validators: the first re-check can ask conditionally.
+  bool saw_etag = false;
+  for (const RecheckTarget& target : store->RecheckTargets()) {
+    if (target.url == "http://mirror.test/") saw_etag = target.etag == "\"v1\"";
+  }
+  EXPECT_TRUE(saw_etag);
 
   // The audit record: what an independent party needs to repeat the crawl.
   const std::vector<RunRecord> runs = store->Runs();

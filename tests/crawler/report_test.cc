@@ -271,7 +271,7 @@ class ReportTest : public ::testing::Test {
       metadata_ids_[host].push_back(metadata.record_id);
       store_->RecordFinding(FindingRecord{url_id, shown, shown, host, hit.outlet, hit.score,
                                           Timestamp(when), Sha256Hex(body), ToStoreRef(response),
-                                          ToStoreRef(metadata), line.dump()});
+                                          ToStoreRef(metadata), line.dump(), "", ""});
     }
     response_ids_[host].push_back(response.record_id);
     return response;

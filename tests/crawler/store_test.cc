@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -174,9 +175,65 @@ TEST_F(StoreTest, RefusesANewerSchema) {
   RawQuery("PRAGMA user_version = " + std::to_string(Store::kSchemaVersion + 1));
   std::string error;
   EXPECT_EQ(Store::Open(path_, &error), nullptr);
-  EXPECT_NE(error.find("schema version 2 is newer than this mirrorwatch understands (1)"),
+  const std::string newer = std::to_string(Store::kSchemaVersion + 1);
+  const std::string ours = std::to_string(Store::kSchemaVersion);
+  EXPECT_NE(error.find("schema version " + newer + " is newer than this mirrorwatch understands (" +
+                       ours + ")"),
             std::string::npos)
       << error;
+}
+
+// A store written by an older mirrorwatch (schema 1: findings without validators) opens, is
+// migrated forward with everything in it, and works as a current one.
+TEST_F(StoreTest, MigratesAVersion1Store) {
+  std::ifstream in(std::string(MW_SOURCE_DIR) + "/tests/crawler/data/store-v1.sql");
+  std::stringstream dump;
+  dump << in.rdbuf();
+  ASSERT_FALSE(dump.str().empty());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  char* message = nullptr;
+  const std::string load =
+      dump.str() + "\nPRAGMA application_id = 1297568835;\nPRAGMA user_version = 1;";
+  ASSERT_EQ(sqlite3_exec(db, load.c_str(), nullptr, nullptr, &message), SQLITE_OK)
+      << (message ? message : "");
+  sqlite3_close(db);
+
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
+  // What the old crawl recorded is all there.
+  EXPECT_EQ(store->page_count(), 2);
+  EXPECT_EQ(store->finding_count(), 1);
+  ASSERT_EQ(store->Runs().size(), 1u);
+  EXPECT_EQ(store->Runs()[0].case_ref, "FIXTURE-V1");
+  EXPECT_EQ(store->FlaggedHosts(), std::vector<std::string>{"v1.test"});
+  // Its finding has no validators (schema 1 had none): the first re-check asks outright.
+  const std::vector<RecheckTarget> old_targets = store->RecheckTargets();
+  ASSERT_EQ(old_targets.size(), 1u);
+  EXPECT_EQ(old_targets[0].url, "http://v1.test/");
+  EXPECT_EQ(old_targets[0].etag, "");
+  // A finding recorded now keeps them, and the first re-check can ask conditionally.
+  FindingRecord finding;
+  finding.url_id = 99;
+  finding.url = finding.final_url = "http://v2.test/";
+  finding.host = "v2.test";
+  finding.outlet = "example";
+  finding.score = 5;
+  finding.fetched_at = "2026-11-28T15:00:00.000Z";
+  finding.sha256 = std::string(64, 'a');
+  finding.json = "{}";
+  finding.etag = "\"v2\"";
+  finding.last_modified = "Sat, 28 Nov 2026 15:00:00 GMT";
+  store->RecordFinding(finding);
+  std::string error;
+  ASSERT_TRUE(store->Commit(&error)) << error;
+  const std::vector<RecheckTarget> targets = store->RecheckTargets();
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[1].url, "http://v2.test/");
+  EXPECT_EQ(targets[1].etag, "\"v2\"");
+  EXPECT_EQ(targets[1].last_modified, "Sat, 28 Nov 2026 15:00:00 GMT");
 }
 
 TEST_F(StoreTest, RefusesAFileThatIsNotADatabase) {
