@@ -1,6 +1,5 @@
 #include "crawler/crawl.h"
 
-#include <openssl/evp.h>
 #include <re2/re2.h>
 #include <unistd.h>
 
@@ -59,20 +58,6 @@ Json WarcJson(const WarcRef& ref) {
           {"length", ref.length},
           {"record_id", ref.record_id},
           {"sha256", ref.sha256}};
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
 }
 
 std::string TrimLine(std::string line) {
@@ -196,13 +181,13 @@ constexpr std::int64_t kSitemapMaxBytes = 50 << 20;  // the sitemaps.org cap
 class CrawlLoop {
  public:
   CrawlLoop(const CrawlOptions& options, std::shared_ptr<const SignatureSet> signatures,
-            const Scope& scope, AddressGuard guard, Recorder& recorder)
+            const Scope& scope, FetchOptions fetch, Recorder& recorder)
       : options_(options),
         signatures_(std::move(signatures)),
         scope_(scope),
         workers_(WorkerCount(options)),
         max_parsing_(4 * WorkerCount(options)),
-        fetch_(io_, MakeFetchOptions(options, std::move(guard))),
+        fetch_(io_, std::move(fetch)),
         recorder_(recorder),
         frontier_(MakeFrontier(options, recorder)),
         wake_timer_(io_),
@@ -267,23 +252,6 @@ class CrawlLoop {
       host.admitted = count;
       Introduce(key, host, *url, first.front().depth);
     }
-  }
-
-  static FetchOptions MakeFetchOptions(const CrawlOptions& options, AddressGuard guard) {
-    FetchOptions fetch;
-    fetch.connect_to = options.connect_to;
-    fetch.headers = options.headers;
-    fetch.user_agent = options.user_agent;
-    fetch.connect_timeout_ms = options.connect_timeout_ms;
-    fetch.timeout_ms = options.timeout_ms;
-    fetch.low_speed_bytes = options.low_speed_bytes;
-    fetch.low_speed_seconds = options.low_speed_s;
-    fetch.max_body = options.max_body;
-    fetch.max_connections = options.concurrency;
-    fetch.guard = std::move(guard);
-    fetch.proxy = options.proxy;
-    fetch.insecure = options.insecure;
-    return fetch;
   }
 
   // ---- admission: every URL enters the frontier through here ----
@@ -1032,6 +1000,31 @@ std::string SummaryJson(const CrawlSummary& s) {
 
 }  // namespace
 
+std::string MakeFetchOptions(const CrawlOptions& options, FetchOptions* fetch) {
+  std::vector<Cidr> allowed;
+  for (const std::string& text : options.allow_net) {
+    Cidr cidr;
+    if (std::string error = Cidr::Parse(text, &cidr); !error.empty()) {
+      return "--allow-net " + text + ": " + error;
+    }
+    allowed.push_back(cidr);
+  }
+  fetch->connect_to = options.connect_to;
+  fetch->headers = options.headers;
+  fetch->user_agent = options.user_agent;
+  fetch->connect_timeout_ms = options.connect_timeout_ms;
+  fetch->timeout_ms = options.timeout_ms;
+  fetch->low_speed_bytes = options.low_speed_bytes;
+  fetch->low_speed_seconds = options.low_speed_s;
+  fetch->max_body = options.max_body;
+  fetch->max_redirects = options.max_redirects;
+  fetch->max_connections = options.concurrency;
+  fetch->guard = AddressGuard(std::move(allowed));
+  fetch->proxy = options.proxy;
+  fetch->insecure = options.insecure;
+  return "";
+}
+
 std::string SignatureFilePath(const CrawlOptions& options) {
   return options.signatures.empty() ? MW_STOCK_SIGNATURES : options.signatures;
 }
@@ -1051,15 +1044,8 @@ std::string RunCrawl(const CrawlOptions& options, std::shared_ptr<const Signatur
   if (std::string error = Scope::Make(options, seeds, &scope); !error.empty()) {
     return error;
   }
-  std::vector<Cidr> allowed;
-  for (const std::string& text : options.allow_net) {
-    Cidr cidr;
-    if (std::string error = Cidr::Parse(text, &cidr); !error.empty()) {
-      return "--allow-net " + text + ": " + error;
-    }
-    allowed.push_back(cidr);
-  }
-  AddressGuard guard(std::move(allowed));
+  FetchOptions fetch;
+  if (std::string error = MakeFetchOptions(options, &fetch); !error.empty()) return error;
   if (options.insecure) {
     std::fputs("mirrorwatch: WARNING: --insecure: TLS certificates are NOT verified; evidence "
                "from https:// pages cannot be tied to the site's certificate\n",
@@ -1071,7 +1057,7 @@ std::string RunCrawl(const CrawlOptions& options, std::shared_ptr<const Signatur
     return error;
   }
   {
-    CrawlLoop loop(options, std::move(signatures), *scope, std::move(guard), *recorder);
+    CrawlLoop loop(options, std::move(signatures), *scope, std::move(fetch), *recorder);
     loop.Run(seeds, summary);
   }
   return recorder->Finish(SummaryJson(*summary));

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "crawler/fetch_pool.h"
 #include "crawler/options.h"
 #include "signatures/signature_set.h"
 
@@ -29,6 +30,10 @@ struct CrawlSummary {
   int signature_reloads = 0;          // new signature files put in service during the crawl
   int signature_reload_failures = 0;  // files refused (the previous set kept running)
 };
+
+// The fetch pool's options from a crawl's (or re-check's) transport options, the SSRF guard
+// letting --allow-net through. Returns an error message (a bad --allow-net), empty on success.
+std::string MakeFetchOptions(const CrawlOptions& options, FetchOptions* fetch);
 
 // The signature file a crawl uses: --signatures, or the stock rules when it is empty.
 std::string SignatureFilePath(const CrawlOptions& options);

@@ -1,6 +1,5 @@
 #include "crawler/recheck_command.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -261,31 +260,8 @@ std::string FormatElapsed(double seconds) {
   return text;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
 std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-WarcRef ToWarcRef(const WarcRecordRef& ref) {
-  WarcRef out;
-  out.file = ref.file;
-  out.offset = static_cast<std::int64_t>(ref.offset);
-  out.length = static_cast<std::int64_t>(ref.length);
-  out.record_id = ref.record_id;
-  out.sha256 = ref.payload_sha256;
-  return out;
 }
 
 Json WarcRefJson(const WarcRecordRef& ref) {
@@ -295,23 +271,6 @@ Json WarcRefJson(const WarcRecordRef& ref) {
           {"record_id", ref.record_id}};
 }
 
-FetchOptions MakeFetchOptions(const CrawlOptions& options, AddressGuard guard) {
-  FetchOptions fetch;
-  fetch.connect_to = options.connect_to;
-  fetch.headers = options.headers;
-  fetch.user_agent = options.user_agent;
-  fetch.connect_timeout_ms = options.connect_timeout_ms;
-  fetch.timeout_ms = options.timeout_ms;
-  fetch.low_speed_bytes = options.low_speed_bytes;
-  fetch.low_speed_seconds = options.low_speed_s;
-  fetch.max_body = options.max_body;
-  fetch.max_redirects = options.max_redirects;
-  fetch.max_connections = options.concurrency;
-  fetch.guard = std::move(guard);
-  fetch.proxy = options.proxy;
-  fetch.insecure = options.insecure;
-  return fetch;
-}
 
 // What a 304 Not Modified for `target` means: the outcome of the response its validators came
 // from -- the latest re-check that received them, or else the crawl's flagged fetch ("live").
@@ -796,14 +755,10 @@ std::string RecheckConfigJson(const RecheckOptions& options) {
 }
 
 int Recheck(const RecheckOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<Cidr> allowed;
-  for (const std::string& text : options.crawl.allow_net) {
-    Cidr cidr;
-    if (std::string error = Cidr::Parse(text, &cidr); !error.empty()) {
-      err << "mirrorwatch recheck: --allow-net " << text << ": " << error << "\n";
-      return kExitUsage;
-    }
-    allowed.push_back(cidr);
+  FetchOptions fetch;
+  if (std::string error = MakeFetchOptions(options.crawl, &fetch); !error.empty()) {
+    err << "mirrorwatch recheck: " << error << "\n";
+    return kExitUsage;
   }
   const std::string signature_file = SignatureFilePath(options.crawl);
   std::vector<SignatureDiagnostic> diagnostics;
@@ -838,7 +793,7 @@ int Recheck(const RecheckOptions& options, std::ostream& out, std::ostream& err)
   run.signatures_sha256 = signatures->sha256();
   run.hostname = HostName();
   RecheckLoop loop(options, *store, *signatures,
-                   MakeFetchOptions(options.crawl, AddressGuard(std::move(allowed))),
+                   std::move(fetch),
                    std::move(run), out, err);
   loop.Run();
   out << "recheck: " << loop.Totals() << "\n";

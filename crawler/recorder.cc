@@ -10,11 +10,10 @@
 #include <utility>
 
 namespace mw {
-namespace {
 
 namespace fs = std::filesystem;
 
-WarcRef ToRef(const WarcRecordRef& ref) {
+WarcRef ToWarcRef(const WarcRecordRef& ref) {
   WarcRef out;
   out.file = ref.file;
   out.offset = static_cast<std::int64_t>(ref.offset);
@@ -23,6 +22,8 @@ WarcRef ToRef(const WarcRecordRef& ref) {
   out.sha256 = ref.payload_sha256;
   return out;
 }
+
+namespace {
 
 // Rewrites `path` from the lines `each` gives, atomically (a crash leaves the old file).
 template <typename ForEach>
@@ -199,7 +200,7 @@ WarcRef Recorder::Archive(const FetchResult& result) {
     if (warc_error_.empty()) warc_error_ = ref.error;
     return {};
   }
-  return ToRef(ref);
+  return ToWarcRef(ref);
 }
 
 WarcRef Recorder::ArchiveMetadata(const std::string& uri, const WarcRef& response,
@@ -211,7 +212,7 @@ WarcRef Recorder::ArchiveMetadata(const std::string& uri, const WarcRef& respons
     if (warc_error_.empty()) warc_error_ = ref.error;
     return {};
   }
-  return ToRef(ref);
+  return ToWarcRef(ref);
 }
 
 void Recorder::Page(const PageRecord& page) {

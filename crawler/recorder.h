@@ -82,6 +82,9 @@ class Recorder {
   std::string warc_error_;  // the first WARC error, any thread; guarded by warc_error_mutex_
 };
 
+// The store's form of a WARC writer's record reference.
+WarcRef ToWarcRef(const WarcRecordRef& ref);
+
 // The effective configuration as one JSON object (every option by name, and "seed_urls"), for
 // the audit record and the warcinfo records.
 std::string ConfigJson(const CrawlOptions& options);

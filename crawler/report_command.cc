@@ -1,8 +1,5 @@
 #include "crawler/report_command.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -678,68 +675,6 @@ std::string RenderHtml(const std::string& title, const std::vector<RunRecord>& r
 
 // ---- the referral pack ----
 
-std::string HexOf(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 15];
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  return HexOf(digest, length);
-}
-
-// sha1 in RFC 4648 base32 without padding, as WARC-Block-Digest writes it.
-std::string Sha1Base32(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha1(), nullptr);
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (unsigned int i = 0; i < length; ++i) {
-    buffer = (buffer << 8) | digest[i];
-    for (bits += 8; bits >= 5; bits -= 5) out += kAlphabet[(buffer >> (bits - 5)) & 31];
-  }
-  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
-  return out;
-}
-
-// `bytes` as one gzip member; empty when zlib fails.
-std::string GzipMember(std::string_view bytes) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return "";
-  }
-  std::string out(deflateBound(&stream, bytes.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  const bool ok = deflate(&stream, Z_FINISH) == Z_STREAM_END;
-  out.resize(ok ? stream.total_out : 0);
-  deflateEnd(&stream);
-  return out;
-}
-
-std::optional<std::string> NewRecordId() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4: random
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  const std::string hex = HexOf(bytes, sizeof bytes);
-  return "<urn:uuid:" + hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20) + ">";
-}
-
 // A WARC header field's value in an inflated record; empty when absent.
 std::string WarcField(std::string_view record, std::string_view name) {
   const std::string_view head = record.substr(0, record.find("\r\n\r\n"));
@@ -889,20 +824,8 @@ std::string PackWarcinfo(const std::string& host, const std::string& created_at,
             std::to_string(copy.offset) + " " + std::to_string(copy.member.size()) + " " +
             one_line(copy.record_id) + "\r\n";
   }
-  const std::optional<std::string> id = NewRecordId();
-  if (!id) {
-    *error = "no random bytes for a record id";
-    return "";
-  }
-  const std::string record =
-      "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: " + *id + "\r\nWARC-Date: " + created_at +
-      "\r\nWARC-Filename: evidence.warc.gz" +
-      "\r\nContent-Type: application/warc-fields\r\nWARC-Block-Digest: sha1:" + Sha1Base32(info) +
-      "\r\nMirrorwatch-Block-Digest: sha256:" + Sha256Hex(info) +
-      "\r\nContent-Length: " + std::to_string(info.size()) + "\r\n\r\n" + info + "\r\n\r\n";
-  std::string member = GzipMember(record);
-  if (member.empty()) *error = "zlib could not compress the pack's warcinfo record";
-  return member;
+  std::string record_id;
+  return WarcinfoMember("evidence.warc.gz", created_at, info, &record_id, error);
 }
 
 // Every record the pack holds, in the order it holds them: per crawl file (by name), that

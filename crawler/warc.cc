@@ -629,6 +629,32 @@ const std::string& WarcWriter::dir() const { return impl_->dir(); }
 std::vector<std::string> WarcWriter::files() const { return impl_->files(); }
 std::vector<std::string> WarcWriter::warcinfo_ids() const { return impl_->warcinfo_ids(); }
 
+std::string WarcinfoMember(const std::string& filename, const std::string& warc_date,
+                           const std::string& fields, std::string* record_id, std::string* error) {
+  Member member;
+  if (!NewRecordId(&member.record_id)) {
+    *error = "no random bytes for a record id";
+    return "";
+  }
+  if (!BuildMember({{"WARC-Type", "warcinfo"},
+                    {"WARC-Record-ID", member.record_id},
+                    {"WARC-Date", warc_date},
+                    {"WARC-Filename", filename},
+                    {"Content-Type", "application/warc-fields"}},
+                   fields, false, &member, error)) {
+    return "";
+  }
+  *record_id = member.record_id;
+  return std::move(member.gzip);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  return Hex(digest, length);
+}
+
 WarcMember ReadRecordAt(const std::string& path, std::uint64_t offset) {
   WarcMember member;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -126,6 +127,16 @@ class WarcWriter {
   explicit WarcWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// One `warcinfo` record (Content-Type application/warc-fields, with both block digests) as a
+// gzip member, for a file assembled by hand from copied members (a referral pack's
+// evidence.warc.gz), where WarcWriter's own file naming does not fit. `fields` is the block:
+// "name: value\r\n" lines. Sets *record_id; returns empty and sets *error on failure.
+std::string WarcinfoMember(const std::string& filename, const std::string& warc_date,
+                           const std::string& fields, std::string* record_id, std::string* error);
+
+// SHA-256 of `data`, lower-case hex: the digest every mirrorwatch record and report cites.
+std::string Sha256Hex(std::string_view data);
 
 // One record read back from a WARC file.
 struct WarcMember {
