@@ -27,16 +27,8 @@ inline std::vector<nlohmann::json> ReadJsonLines(const std::filesystem::path& pa
   return lines;
 }
 
-class CrawlFixture : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::vector<SignatureDiagnostic> errors;
-    signatures_ = SignatureSet::LoadString(R"(
+// One outlet, one rule: a page titled "Example Agency" is flagged.
+inline constexpr char kTestRules[] = R"(
 version: 1
 outlets:
   - id: example
@@ -47,8 +39,18 @@ outlets:
         fields: [title]
         literal: Example Agency
         weight: 5
-)",
-                                           "test.yaml", &errors);
+)";
+
+class CrawlFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mw-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
+            std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::vector<SignatureDiagnostic> errors;
+    signatures_ = SignatureSet::LoadString(kTestRules, "test.yaml", &errors);
     ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

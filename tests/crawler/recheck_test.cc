@@ -35,17 +35,7 @@ using Json = nlohmann::json;
 using testing::Reply;
 using testing::TestServer;
 
-constexpr char kRules[] = R"(version: 1
-outlets:
-  - id: example
-    name: Example Agency
-    threshold: 5
-    rules:
-      - id: example.title
-        fields: [title]
-        literal: Example Agency
-        weight: 5
-)";
+constexpr const char* kRules = testing::kTestRules;
 
 const std::string kBranded =
     "<html><head><title>Example Agency</title></head><body><p>Lorem ipsum dolor sit amet."

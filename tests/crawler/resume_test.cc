@@ -56,17 +56,7 @@ class ResumeTest : public CrawlFixture {
     CrawlFixture::SetUp();
     fs::create_directories(dir_);
     signature_file_ = (dir_ / "test.yaml").string();
-    std::ofstream(signature_file_) << R"(version: 1
-outlets:
-  - id: example
-    name: Example Agency
-    threshold: 5
-    rules:
-      - id: example.title
-        fields: [title]
-        literal: Example Agency
-        weight: 5
-)";
+    std::ofstream(signature_file_) << kTestRules;
   }
 
   // Starts `mirrorwatch crawl` against `server`; returns its pid.
