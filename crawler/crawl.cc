@@ -193,6 +193,8 @@ class CrawlLoop {
         wake_timer_(io_),
         progress_timer_(io_),
         hangup_(io_, SIGHUP),
+        stop_signals_(io_, SIGINT, SIGTERM),
+        grace_timer_(io_),
         watch_timer_(io_),
         commit_timer_(io_),
         keep_running_(io_.get_executor()),
@@ -212,6 +214,7 @@ class CrawlLoop {
     ScheduleCommit();
     if (show_progress_) ScheduleProgress();
     WaitForHangup();
+    WaitForStop();
     if (options_.watch) {
       watched_mtime_ = SignatureFileTime();
       ScheduleWatch();
@@ -220,6 +223,7 @@ class CrawlLoop {
     workers_.join();
     if (show_progress_) std::fputs("\r\033[K", stdout);
     summary_.hosts = frontier_->hosts();
+    summary_.left_queued = static_cast<std::int64_t>(frontier_->queued()) + in_flight_;
     summary_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
     *summary = std::move(summary_);
   }
@@ -429,7 +433,7 @@ class CrawlLoop {
 
   // Starts as many fetches as the caps allow; ends the crawl when nothing is left to do.
   void Pump() {
-    while (in_flight_ < options_.concurrency && parsing_ < max_parsing_ &&
+    while (!stopping_ && in_flight_ < options_.concurrency && parsing_ < max_parsing_ &&
            started_ < options_.max_pages) {
       std::optional<FrontierEntry> entry = frontier_->Next();
       if (!entry) break;
@@ -447,8 +451,11 @@ class CrawlLoop {
                      OnFetched(std::move(entry), std::move(result));
                    });
     }
-    const bool exhausted = frontier_->queued() == 0 || started_ >= options_.max_pages;
-    if (in_flight_ == 0 && parsing_ == 0 && aux_in_flight_ == 0 && timers_ == 0 && exhausted) {
+    const bool exhausted =
+        stopping_ || frontier_->queued() == 0 || started_ >= options_.max_pages;
+    // Pending retries and robots.txt backoffs do not hold up a stop: their URLs stay queued.
+    const bool waiting = timers_ > 0 && !stopping_;
+    if (in_flight_ == 0 && parsing_ == 0 && aux_in_flight_ == 0 && !waiting && exhausted) {
       Finish();
       return;
     }
@@ -642,7 +649,7 @@ class CrawlLoop {
   // Wakes the loop when a deferred or delayed host may start again.
   void ArmWake() {
     std::optional<SteadyTime> wake = frontier_->NextWake();
-    if (!wake || in_flight_ >= options_.concurrency || started_ >= options_.max_pages) return;
+    if (!wake || stopping_ || in_flight_ >= options_.concurrency || started_ >= options_.max_pages) return;
     if (wake_armed_ && *wake >= wake_at_) return;
     wake_armed_ = true;
     wake_at_ = *wake;
@@ -855,6 +862,40 @@ class CrawlLoop {
     });
   }
 
+  // SIGINT or SIGTERM: no new fetches; what is in flight gets --shutdown-grace-ms to finish
+  // and be recorded, then the crawl ends as usual (store committed, audit record closed, the
+  // summary printed, exit 0). URLs not fetched stay queued for --resume. A second signal
+  // kills the process at once (the default action): the store stays consistent, as after
+  // kill -9, losing at most the last --commit-ms of writes.
+  void WaitForStop() {
+    stop_signals_.async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec || finished_) return;
+      stopping_ = true;
+      summary_.stopped_by = signal == SIGINT ? "SIGINT" : "SIGTERM";
+      boost::system::error_code ignored;
+      stop_signals_.clear(ignored);
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+      std::fprintf(stderr,
+                   "mirrorwatch: %s: stopping: no new fetches; %d in flight get up to %ld ms "
+                   "to finish; the rest stays queued for crawl --resume (a second signal stops "
+                   "at once)\n",
+                   summary_.stopped_by.c_str(), in_flight_ + aux_in_flight_,
+                   options_.shutdown_grace_ms);
+      recorder_.Commit();
+      grace_timer_.expires_after(std::chrono::milliseconds(options_.shutdown_grace_ms));
+      grace_timer_.async_wait([this](boost::system::error_code wait_ec) {
+        if (wait_ec || finished_) return;
+        std::fprintf(stderr,
+                     "mirrorwatch: --shutdown-grace-ms is over: %d transfers abandoned (queued "
+                     "again by crawl --resume)\n",
+                     in_flight_ + aux_in_flight_);
+        Finish();
+      });
+      Pump();
+    });
+  }
+
   std::filesystem::file_time_type SignatureFileTime() const {
     std::error_code ec;
     return std::filesystem::last_write_time(SignatureFilePath(options_), ec);
@@ -917,8 +958,10 @@ class CrawlLoop {
     wake_timer_.cancel();
     watch_timer_.cancel();
     commit_timer_.cancel();
+    grace_timer_.cancel();
     boost::system::error_code ignored;
     hangup_.cancel(ignored);
+    stop_signals_.cancel(ignored);
     keep_running_.reset();
     io_.stop();
   }
@@ -941,6 +984,9 @@ class CrawlLoop {
   SteadyTime wake_at_{};
   asio::steady_timer progress_timer_;
   asio::signal_set hangup_;
+  asio::signal_set stop_signals_;  // SIGINT, SIGTERM
+  asio::steady_timer grace_timer_;
+  bool stopping_ = false;
   asio::steady_timer watch_timer_;
   asio::steady_timer commit_timer_;
   std::filesystem::file_time_type watched_mtime_{};
@@ -994,7 +1040,8 @@ std::string SummaryJson(const CrawlSummary& s) {
                   {"flagged_pages", s.flagged_pages}, {"retries", s.retries},
                   {"skipped", s.skipped},       {"hosts", s.hosts},
                   {"seconds", s.seconds},       {"errors_by_kind", s.errors_by_kind},
-                  {"flagged_hosts", s.flagged_hosts}};
+                  {"flagged_hosts", s.flagged_hosts},
+                  {"stopped_by", s.stopped_by.empty() ? Json(nullptr) : Json(s.stopped_by)}};
   return summary.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -1082,6 +1129,10 @@ std::string FormatSummary(const CrawlSummary& s) {
   if (s.signature_reloads + s.signature_reload_failures > 0) {
     out << "signatures reloaded " << s.signature_reloads << " times, refused "
         << s.signature_reload_failures << " times\n";
+  }
+  if (!s.stopped_by.empty()) {
+    out << "stopped by " << s.stopped_by << ": " << s.left_queued
+        << " URLs left queued (mirrorwatch crawl --resume DIR goes on)\n";
   }
   out << "flagged " << s.flagged_pages << " pages on " << hosts << " hosts\n";
   for (const auto& [outlet, set] : s.flagged_hosts) {

@@ -29,6 +29,8 @@ struct CrawlSummary {
   std::map<std::string, std::set<std::string>> flagged_hosts;  // outlet -> hosts
   int signature_reloads = 0;          // new signature files put in service during the crawl
   int signature_reload_failures = 0;  // files refused (the previous set kept running)
+  std::string stopped_by;        // "SIGINT" or "SIGTERM" when a signal ended the crawl early
+  std::int64_t left_queued = 0;  // URLs not fetched when it ended (queued or abandoned)
 };
 
 // The fetch pool's options from a crawl's (or re-check's) transport options, the SSRF guard

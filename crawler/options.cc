@@ -145,6 +145,10 @@ std::vector<OptionSpec> MakeSpecs() {
                                   "commit batched crawl.db writes at least every N ms (what "
                                   "kill -9 can cost: URLs fetched in that window are refetched)",
                                   &CrawlOptions::commit_ms, 1));
+  specs.push_back(IntOption<long>("shutdown-grace-ms",
+                                  "after SIGINT or SIGTERM, how long fetches in flight get to "
+                                  "finish before they are abandoned (a second signal: at once)",
+                                  &CrawlOptions::shutdown_grace_ms, 0));
   specs.push_back(StringOption("signatures", "FILE",
                                "signature file (none = the stock signatures/rules/outlets.yaml)",
                                &CrawlOptions::signatures));

@@ -20,6 +20,7 @@ struct CrawlOptions {
   bool warc = true;              // write every response to out_dir/warc/*.warc.gz
   std::int64_t warc_file_bytes = std::int64_t{1} << 30;  // rotate WARC files at this size
   long commit_ms = 250;          // commit the store's batched writes at least this often
+  long shutdown_grace_ms = 10'000;  // after SIGINT/SIGTERM, how long fetches in flight get
   std::string signatures;               // signature file; empty = the stock rules
   bool watch = false;                   // reload the signature file when it changes
   std::vector<std::string> connect_to;  // curl-style HOST:PORT:CHOST:CPORT

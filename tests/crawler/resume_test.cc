@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -60,8 +62,10 @@ class ResumeTest : public CrawlFixture {
     std::ofstream(signature_file_) << kTestRules;
   }
 
-  // Starts `mirrorwatch crawl` against `server`; returns its pid.
-  pid_t Start(const TestServer& server, const fs::path& out, bool resume) {
+  // Starts `mirrorwatch crawl` against `server`, with `extra` options; returns its pid. Its
+  // stdout goes to `output` (default: nowhere).
+  pid_t Start(const TestServer& server, const fs::path& out, bool resume,
+              const std::vector<std::string>& extra = {}, const fs::path& output = "/dev/null") {
     std::vector<std::string> args = {MW_BINARY,      "crawl",
                                      resume ? "--resume" : "--out", out.string(),
                                      "--connect-to", server.connect_to(),
@@ -75,14 +79,14 @@ class ResumeTest : public CrawlFixture {
                                      "--commit-ms",  "50",
                                      "--max-depth",  "100",
                                      "http://a.test/"};
+    args.insert(args.end() - 1, extra.begin(), extra.end());
     std::fflush(stdout);  // or the child's freopen() writes what is buffered a second time
     const pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<char*> argv;
       for (std::string& arg : args) argv.push_back(arg.data());
       argv.push_back(nullptr);
-      // Quiet: the summary is not what is tested here.
-      std::freopen("/dev/null", "w", stdout);
+      std::freopen(output.c_str(), "w", stdout);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
@@ -127,6 +131,15 @@ class ResumeTest : public CrawlFixture {
       keys.insert(line["url"].get<std::string>() + " " + line["outlet"].get<std::string>());
     }
     return keys;
+  }
+
+  // Sends `signal` to `pid` and waits for it to end; *seconds: how long that took.
+  static int SignalAndWait(pid_t pid, int signal, double* seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    ::kill(pid, signal);
+    const int status = Wait(pid);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return status;
   }
 
   std::string signature_file_;
@@ -213,6 +226,88 @@ TEST_F(ResumeTest, KillNineAtRandomMomentsThenResumeEndsLikeAnUninterruptedCrawl
   }
   std::string output;
   EXPECT_EQ(RunNode("verify.mjs", files, dir_ / "verify.log", &output), 0) << output;
+}
+
+// SIGTERM: no new fetches, what is in flight finishes and is recorded, the run record is
+// closed, the summary says so, exit 0; --resume then finishes the crawl.
+TEST_F(ResumeTest, SigtermStopsGracefullyAndResumeFinishesTheCrawl) {
+  TestServer server(SiteReply, std::chrono::milliseconds(30));
+  const fs::path out = dir_ / "stopped";
+  const pid_t pid = Start(server, out, false, {}, dir_ / "summary.txt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double seconds = 0;
+  const int status = SignalAndWait(pid, SIGTERM, &seconds);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(seconds, 2.0) << "four 30 ms transfers in flight finish at once";
+  std::printf("[ measured ] SIGTERM to exit: %.0f ms\n", seconds * 1000);
+  std::ifstream in(dir_ / "summary.txt");
+  const std::string summary((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(summary.find("stopped by SIGTERM"), std::string::npos) << summary;
+
+  std::string error;
+  std::set<std::string> committed;
+  {
+    std::unique_ptr<Store> store = Store::Open((out / "crawl.db").string(), &error);
+    ASSERT_NE(store, nullptr) << error;
+    const std::vector<RunRecord> runs = store->Runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_FALSE(runs[0].ended_at.empty()) << "the run record is closed";
+    EXPECT_EQ(Json::parse(runs[0].summary_json)["stopped_by"], "SIGTERM");
+    EXPECT_GT(store->queued_count(), 0);
+    committed = CommittedFetches(out);
+    EXPECT_EQ(committed.size(), FetchedLines(out).size())
+        << "everything fetched was recorded: nothing in flight was lost";
+  }
+  const std::map<std::string, int> before = server.requests();
+  ASSERT_EQ(Wait(Start(server, out, true)), 0);
+  const std::map<std::string, int> after = server.requests();
+  for (const std::string& url : committed) {
+    const std::string key = url.substr(7, url.find('/', 7) - 7) + url.substr(url.find('/', 7));
+    EXPECT_EQ(after.at(key), before.at(key)) << url << " was fetched again";
+  }
+  EXPECT_EQ(FetchedLines(out).size(), 3u * kPagesPerHost + 1);
+  EXPECT_EQ(FindingKeys(out).size(), 3u * 9);
+}
+
+// Transfers that do not finish within --shutdown-grace-ms are abandoned (their URLs stay
+// queued); a second signal ends the process at once, and the store is intact after it.
+TEST_F(ResumeTest, SlowTransfersAreAbandonedAfterTheGraceAndASecondSignalStopsAtOnce) {
+  std::atomic<bool> slow{true};
+  TestServer server([&](const std::string& host, const std::string& target) {
+    Reply reply = SiteReply(host, target);
+    if (slow && target != "/") reply.stall = std::chrono::milliseconds(5'000);
+    return reply;
+  });
+  const fs::path out = dir_ / "slow";
+  pid_t pid = Start(server, out, false, {"--shutdown-grace-ms", "300"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  double seconds = 0;
+  int status = SignalAndWait(pid, SIGINT, &seconds);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_GT(seconds, 0.25);
+  EXPECT_LT(seconds, 2.0) << "the 5 s transfers were not waited for";
+  std::printf("[ measured ] SIGINT with 5 s transfers in flight, 300 ms grace: exit after %.0f ms\n",
+              seconds * 1000);
+
+  pid = Start(server, out, true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ::kill(pid, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  status = SignalAndWait(pid, SIGINT, &seconds);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the second signal ends it at once";
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_LT(seconds, 1.0);
+
+  slow = false;
+  ASSERT_EQ(Wait(Start(server, out, true)), 0);
+  EXPECT_EQ(FetchedLines(out).size(), 3u * kPagesPerHost + 1);
+  EXPECT_EQ(FindingKeys(out).size(), 3u * 9);
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open((out / "crawl.db").string(), &error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_EQ(store->queued_count(), 0);
 }
 
 }  // namespace
