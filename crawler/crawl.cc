@@ -131,6 +131,7 @@ class Scope {
 // What a worker hands back to the loop for one page.
 struct ParsedPage {
   std::vector<Url> links;                 // in scope, de-duplicated within the page
+  std::size_t links_dropped = 0;          // beyond --max-links-per-page
   std::vector<FindingRecord> findings;    // one per flagged outlet, archived
   WarcRef warc;                           // the page's response record
 };
@@ -670,8 +671,13 @@ class CrawlLoop {
     Document doc = ExtractDocument(decoded.utf8, final_url);
     if (entry.depth < options_.max_depth) {
       std::unordered_set<std::string> unique;
+      const auto cap = static_cast<std::size_t>(options_.max_links_per_page);
       for (const Link& link : doc.links) {
         if (!unique.insert(link.url).second) continue;
+        if (page.links.size() >= cap) {  // a page of a million links cannot flood the frontier
+          ++page.links_dropped;
+          continue;
+        }
         std::optional<Url> url = ParseUrl(link.url);
         if (url && scope_.Allows(*url)) page.links.push_back(std::move(*url));
       }
@@ -731,7 +737,11 @@ class CrawlLoop {
   void OnParsed(const FrontierEntry& entry, const FetchResult& result, ParsedPage page) {
     --parsing_;
     ++summary_.html_pages;
-    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, "", "", entry.id,
+    const std::string note =
+        page.links_dropped == 0
+            ? ""
+            : std::to_string(page.links_dropped) + " links beyond --max-links-per-page not followed";
+    WriteFetch(result, "page", entry.depth, entry.via, entry.attempts, note, "", entry.id,
                page.warc);
     std::optional<Url> from = ParseUrl(entry.url);
     std::unordered_set<std::string> linked_hosts;  // other hosts this page links to

@@ -256,6 +256,10 @@ std::vector<OptionSpec> MakeSpecs() {
                                  "URLs queued at most per host and path that differ only in "
                                  "their query string (calendars, session ids)",
                                  &CrawlOptions::max_query_variants, 1));
+  specs.push_back(IntOption<int>("max-links-per-page",
+                                 "links followed at most from one page (the first N distinct "
+                                 "ones; the page's line says how many were not)",
+                                 &CrawlOptions::max_links_per_page, 0));
   specs.push_back(StringOption("proxy", "URL",
                                "send requests through this proxy: http://, https:// or "
                                "socks5h:// (e.g. Tor for .onion mirrors)",

@@ -58,6 +58,7 @@ struct CrawlOptions {
   int max_query_params = 20;
   std::int64_t max_pages_per_host = 10'000;
   int max_query_variants = 50;  // URLs per host and path that differ only in their query
+  int max_links_per_page = 10'000;  // links followed at most from one page
   // Transport.
   std::string proxy;
   bool insecure = false;

@@ -968,5 +968,26 @@ TEST_F(PolitenessTrapTest, TrapLimitsStopGrowth) {
   }
 }
 
+// A page with 50,000 links: only the first --max-links-per-page are followed, and its line says
+// how many were not, so one page cannot flood the frontier or the parse results.
+TEST_F(PolitenessTrapTest, APageOfManyLinksIsCappedAtMaxLinksPerPage) {
+  TestServer server([](const std::string&, const std::string& target) -> Reply {
+    if (target != "/") return Html("<title>leaf</title>");
+    std::vector<std::string> hrefs;
+    for (int i = 0; i < 50'000; ++i) hrefs.push_back("/p" + std::to_string(i));
+    return Html(Links(hrefs));
+  });
+  CrawlOptions options = Options(server);
+  options.seeds = {"http://many.test/"};
+  options.max_links_per_page = 100;
+  const CrawlSummary summary = Crawl(options);
+  EXPECT_EQ(summary.pages, 1 + 100);
+  EXPECT_EQ(server.requests().count("many.test/p99"), 1u);
+  EXPECT_EQ(server.requests().count("many.test/p100"), 0u);
+  const auto root = LinesFor("http://many.test/");
+  ASSERT_EQ(root.size(), 1u);
+  EXPECT_EQ(root[0]["note"], "49900 links beyond --max-links-per-page not followed");
+}
+
 }  // namespace
 }  // namespace mw
