@@ -44,6 +44,7 @@ struct Reply {
   std::size_t cut_after = std::string::npos;  // close the connection after this many body bytes
                                               // (Content-Length still announces all of them)
   std::chrono::milliseconds stall{0};       // wait this long before answering at all
+  bool reset = false;  // with cut_after: end with a TCP reset (RST) instead of a clean close
 };
 
 class TestServer {
@@ -121,6 +122,8 @@ class TestServer {
     std::lock_guard<std::mutex> lock(mutex_);
     return peak_total_;
   }
+  // Connections still being served (0 once every client has closed its side).
+  int open_connections() const { return open_connections_; }
 
  private:
   void Listen() {
@@ -149,6 +152,7 @@ class TestServer {
         ++wake_connections_;
         return;
       }
+      ++open_connections_;
       threads_.emplace_back([this, socket] {
         Serve(*socket);
         // Close as a real server would, so a client sees the end of a cut or raw reply.
@@ -156,6 +160,7 @@ class TestServer {
         boost::system::error_code ec;
         socket->shutdown(boost::asio::socket_base::shutdown_both, ec);
         socket->close(ec);
+        --open_connections_;
       });
     }
   }
@@ -207,6 +212,10 @@ class TestServer {
         boost::asio::write(socket, boost::asio::buffer(&body[i], 1), ec);
         if (reply.drip.count() > 0) std::this_thread::sleep_for(reply.drip);
       }
+      if (reply.reset) {  // a zero linger time makes close() send RST
+        socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
+        socket.close(ec);
+      }
       return;
     }
   }
@@ -237,6 +246,7 @@ class TestServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> open_connections_{0};
   std::thread accept_thread_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
