@@ -41,8 +41,8 @@ constexpr std::uint64_t kDefaultSeed = 20261128;
 constexpr int kConcurrency = 16;
 constexpr int kMaxPages = 3000;
 constexpr double kWallLimitSeconds = 90;
-constexpr long kRssLimitKiB = 1L << 20;     // 1 GiB
-constexpr int kFdSlack = 32;                // the store, WARC, logs, epoll, pipes, resolver
+constexpr long kRssLimitKiB = 1L << 20;  // 1 GiB
+constexpr int kFdSlack = 32;             // the store, WARC, logs, epoll, pipes, resolver
 
 std::uint64_t Seed() {
   const char* env = std::getenv("MW_SOAK_SEED");
@@ -65,8 +65,7 @@ std::string Host(int i) {
 // A gzip body of `size` zero bytes, built once: ~1 MB on the wire for 1 GiB decoded.
 std::string GzipOfZeros(std::size_t size) {
   z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
   const std::string zeros(1 << 20, '\0');
   std::string out;
   char buffer[1 << 16];
@@ -89,9 +88,27 @@ std::string GzipOfZeros(std::size_t size) {
 
 // The misbehaviours a /p/ URL can have, and how often (out of 100).
 enum class Kind {
-  kNormal, kGzipBomb, kHuge, kDeep, kRedirectChain, kRedirectLoop, kSelfRedirect, kDrip,
-  kCut, kReset, kBadBytes, kHugeHeaders, kGenerator, kCalendar, kManyLinks, kTooMany, kServerError,
-  kUnavailable, kWrongType, kBinaryAsHtml, kRaw,
+  kNormal,
+  kGzipBomb,
+  kHuge,
+  kDeep,
+  kRedirectChain,
+  kRedirectLoop,
+  kSelfRedirect,
+  kDrip,
+  kCut,
+  kReset,
+  kBadBytes,
+  kHugeHeaders,
+  kGenerator,
+  kCalendar,
+  kManyLinks,
+  kTooMany,
+  kServerError,
+  kUnavailable,
+  kWrongType,
+  kBinaryAsHtml,
+  kRaw,
 };
 struct Share {
   Kind kind;
@@ -210,14 +227,20 @@ class HostileWeb {
     if (kind == Kind::kManyLinks && host[2] != '0') kind = Kind::kNormal;
     const std::string html = Html("page " + target, "<p>lorem ipsum</p>" + Links(host, target));
     switch (kind) {
-      case Kind::kNormal: return Reply(200, "text/html; charset=utf-8", html);
+      case Kind::kNormal:
+        return Reply(200, "text/html; charset=utf-8", html);
       case Kind::kGzipBomb:
         return Reply(200, "text/html", bomb_, {{"Content-Encoding", "gzip"}});
-      case Kind::kHuge: return Reply(200, "text/html", huge_);
-      case Kind::kDeep: return Reply(200, "text/html", deep_);
-      case Kind::kRedirectChain: return Redirect("/r/0");
-      case Kind::kRedirectLoop: return Redirect("/loop/" + std::to_string(target.size()) + "a");
-      case Kind::kSelfRedirect: return Redirect(target);
+      case Kind::kHuge:
+        return Reply(200, "text/html", huge_);
+      case Kind::kDeep:
+        return Reply(200, "text/html", deep_);
+      case Kind::kRedirectChain:
+        return Redirect("/r/0");
+      case Kind::kRedirectLoop:
+        return Redirect("/loop/" + std::to_string(target.size()) + "a");
+      case Kind::kSelfRedirect:
+        return Redirect(target);
       case Kind::kDrip: {
         Reply reply(200, "text/html", html);
         reply.drip = milliseconds(50);
@@ -245,21 +268,29 @@ class HostileWeb {
         }
         return Reply(200, "text/html", html, headers);
       }
-      case Kind::kGenerator: return Generator(host, "/gen/" + target.substr(3));
-      case Kind::kCalendar: return Redirect("/cal?date=2026-01-01");
+      case Kind::kGenerator:
+        return Generator(host, "/gen/" + target.substr(3));
+      case Kind::kCalendar:
+        return Redirect("/cal?date=2026-01-01");
       case Kind::kManyLinks: {
         std::string links;
-        for (int i = 0; i < 100'000; ++i) links += "<a href=\"/p/m" + std::to_string(i) + "\">m</a>";
+        for (int i = 0; i < 100'000; ++i)
+          links += "<a href=\"/p/m" + std::to_string(i) + "\">m</a>";
         return Reply(200, "text/html", Html("many links", links));
       }
-      case Kind::kTooMany: return Reply(429, "text/plain", "slow down", {{"Retry-After", "1"}});
-      case Kind::kServerError: return Reply(500, "text/html", "<h1>oops</h1>");
+      case Kind::kTooMany:
+        return Reply(429, "text/plain", "slow down", {{"Retry-After", "1"}});
+      case Kind::kServerError:
+        return Reply(500, "text/html", "<h1>oops</h1>");
       case Kind::kUnavailable:
         return Reply(503, "text/html", "<h1>later</h1>",
                      {{"Retry-After", target.size() % 2 ? "1" : "86400"}});
-      case Kind::kWrongType: return Reply(200, "image/png", html);
-      case Kind::kBinaryAsHtml: return Reply(200, "text/html", garbage_);
-      case Kind::kRaw: return Reply::Raw("HTTP/1.1 2x0 What\r\nContent-Length: -5\r\n\r\n" + garbage_);
+      case Kind::kWrongType:
+        return Reply(200, "image/png", html);
+      case Kind::kBinaryAsHtml:
+        return Reply(200, "text/html", garbage_);
+      case Kind::kRaw:
+        return Reply::Raw("HTTP/1.1 2x0 What\r\nContent-Length: -5\r\n\r\n" + garbage_);
     }
     return Reply(500, "text/plain", "unreachable");
   }
@@ -296,14 +327,20 @@ class HostileWeb {
 
   Reply ServeRobots(const std::string& host) const {
     switch (RobotsOf(host)) {
-      case Robots::kNormal: return Reply(200, "text/plain", "User-agent: *\nDisallow: /private/\n");
-      case Robots::kHuge: return Reply(200, "text/plain", huge_robots_);
-      case Robots::kGarbage: return Reply(200, "text/plain", garbage_);
-      case Robots::kMissing: return Reply(404, "text/plain", "not found");
+      case Robots::kNormal:
+        return Reply(200, "text/plain", "User-agent: *\nDisallow: /private/\n");
+      case Robots::kHuge:
+        return Reply(200, "text/plain", huge_robots_);
+      case Robots::kGarbage:
+        return Reply(200, "text/plain", garbage_);
+      case Robots::kMissing:
+        return Reply(404, "text/plain", "not found");
       case Robots::kHugeSitemap:
-        return Reply(200, "text/plain", "User-agent: *\nSitemap: http://" + host + "/sitemap-huge.xml\n");
+        return Reply(200, "text/plain",
+                     "User-agent: *\nSitemap: http://" + host + "/sitemap-huge.xml\n");
       case Robots::kBadSitemap:
-        return Reply(200, "text/plain", "User-agent: *\nSitemap: http://" + host + "/sitemap-bad.xml\n");
+        return Reply(200, "text/plain",
+                     "User-agent: *\nSitemap: http://" + host + "/sitemap-bad.xml\n");
       case Robots::kBombSitemap:
         return Reply(200, "text/plain",
                      "User-agent: *\nSitemap: http://" + host + "/sitemap-bomb.xml.gz\n");
@@ -313,7 +350,8 @@ class HostileWeb {
 
   Reply ServeSitemap(const std::string& host, const std::string& target) const {
     if (target == "/sitemap-huge.xml") {
-      std::string xml = "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">";
+      std::string xml =
+          "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">";
       for (int i = 0; i < 60'000; ++i) {
         xml += "<url><loc>http://" + host + "/p/s" + std::to_string(i) + ".html</loc></url>";
       }
@@ -373,30 +411,59 @@ TEST_F(SoakTest, HostileWebCrawlEndsCleanWithEveryUrlAccountedFor) {
   SCOPED_TRACE("MW_SOAK_SEED=" + std::to_string(seed));
   const HostileWeb web(seed);
   std::map<std::string, int> robots_kinds;
-  for (int i = 0; i < kHosts; ++i) ++robots_kinds[kRobotsNames[static_cast<int>(web.RobotsOf(Host(i)))]];
-  for (auto& [name, hosts] : robots_kinds) std::printf("[ hosts    ] %2d: %s\n", hosts, name.c_str());
+  for (int i = 0; i < kHosts; ++i)
+    ++robots_kinds[kRobotsNames[static_cast<int>(web.RobotsOf(Host(i)))]];
+  for (auto& [name, hosts] : robots_kinds)
+    std::printf("[ hosts    ] %2d: %s\n", hosts, name.c_str());
 
-  TestServer server([&](const std::string& host, const std::string& target) {
-    return web.Serve(host, target);
-  });
+  TestServer server(
+      [&](const std::string& host, const std::string& target) { return web.Serve(host, target); });
   fs::create_directories(dir_);
   const fs::path out = dir_ / "out";
-  std::vector<std::string> args = {MW_BINARY, "crawl", "--out", out.string(),
-                                   "--connect-to", server.connect_to(),
-                                   "--allow-net", "127.0.0.1/32",
-                                   "--robots", "obey", "--sitemaps", "on",
-                                   "--progress", "never",
-                                   "--concurrency", std::to_string(kConcurrency),
-                                   "--per-host", "2", "--delay-ms", "0",
-                                   "--max-pages", std::to_string(kMaxPages),
-                                   "--max-depth", "50",
-                                   "--connect-timeout-ms", "2000", "--timeout-ms", "5000",
-                                   "--low-speed-bytes", "256", "--low-speed-s", "2",
-                                   "--max-body", std::to_string(4 << 20),
-                                   "--max-redirects", "10",
-                                   "--retries", "2", "--retry-base-ms", "100",
-                                   "--max-retry-after-s", "2",
-                                   "--max-pages-per-host", "200"};
+  std::vector<std::string> args = {MW_BINARY,
+                                   "crawl",
+                                   "--out",
+                                   out.string(),
+                                   "--connect-to",
+                                   server.connect_to(),
+                                   "--allow-net",
+                                   "127.0.0.1/32",
+                                   "--robots",
+                                   "obey",
+                                   "--sitemaps",
+                                   "on",
+                                   "--progress",
+                                   "never",
+                                   "--concurrency",
+                                   std::to_string(kConcurrency),
+                                   "--per-host",
+                                   "2",
+                                   "--delay-ms",
+                                   "0",
+                                   "--max-pages",
+                                   std::to_string(kMaxPages),
+                                   "--max-depth",
+                                   "50",
+                                   "--connect-timeout-ms",
+                                   "2000",
+                                   "--timeout-ms",
+                                   "5000",
+                                   "--low-speed-bytes",
+                                   "256",
+                                   "--low-speed-s",
+                                   "2",
+                                   "--max-body",
+                                   std::to_string(4 << 20),
+                                   "--max-redirects",
+                                   "10",
+                                   "--retries",
+                                   "2",
+                                   "--retry-base-ms",
+                                   "100",
+                                   "--max-retry-after-s",
+                                   "2",
+                                   "--max-pages-per-host",
+                                   "200"};
   for (int i = 0; i < kHosts; ++i) args.push_back("http://" + Host(i) + "/");
 
   std::fflush(stdout);  // or the child's freopen() writes what is buffered a second time
@@ -492,9 +559,10 @@ TEST_F(SoakTest, HostileWebCrawlEndsCleanWithEveryUrlAccountedFor) {
     }
   }
   EXPECT_EQ(unaccounted, 0);
-  std::printf("[ measured ] %zu pages.jsonl lines (%d with a response), %zu URLs requested "
-              "(%d requests), %d hosts\n",
-              lines.size(), responses, requests.size(), requested, kHosts);
+  std::printf(
+      "[ measured ] %zu pages.jsonl lines (%d with a response), %zu URLs requested "
+      "(%d requests), %d hosts\n",
+      lines.size(), responses, requests.size(), requested, kHosts);
   for (const auto& [kind, n] : by_kind) std::printf("[ by kind  ] %6d %s\n", n, kind.c_str());
   EXPECT_LE(responses, kMaxPages + 3 * kHosts * 3) << "--max-pages did not bound the crawl";
 
