@@ -617,6 +617,15 @@ Document ExtractDocument(std::string_view html, const Url& base) {
       doc.links.push_back(Link{std::move(url->spec), pending.text});
     }
   }
+  // Gumbo 0.10 writes a numeric character reference past U+10FFFF ("&#999999999999") as the
+  // byte 0xFF instead of U+FFFD, in text and attribute values alike: repair what came out so
+  // that every field is UTF-8, as Document promises. Found by fuzz/html_fuzzer.cc
+  // (fuzz/regressions/html/char-ref-overflow-gumbo-writes-0xff.html).
+  const auto repair = [](std::string& text) {
+    if (ValidUtf8Prefix(text) != text.size()) text = ToValidUtf8(text);
+  };
+  for (std::string& field : doc.fields) repair(field);
+  for (Link& link : doc.links) repair(link.text);
   return doc;
 }
 

@@ -134,6 +134,26 @@ std::optional<std::string> NormalizeHost(std::string_view host) {
   return out;
 }
 
+// Whether a normalised host may stand in a URL: no forbidden domain code point of the URL
+// standard (controls, space, DEL, "#%/:<>?@[\\]^|"), checked after the UTS #46 mapping, which
+// can produce one (U+FF0F FULLWIDTH SOLIDUS maps to '/'). IPv6 literals come bracketed and
+// checked by curl. Found by fuzz/url_fuzzer.cc (fuzz/regressions/url).
+bool IsValidHost(std::string_view host) {
+  if (host.empty()) return false;
+  if (host.front() == '[') return host.size() > 2 && host.back() == ']';
+  for (const unsigned char c : host) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+    switch (c) {
+      case '#': case '%': case '/': case ':': case '<': case '>': case '?': case '@':
+      case '[': case '\\': case ']': case '^': case '|':
+        return false;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
 int DefaultPort(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
 
 CurlString GetPart(CURLU* handle, CURLUPart part, unsigned int flags) {
@@ -157,7 +177,7 @@ std::optional<Url> UrlFromHandle(CURLU* handle) {
   CurlString host = GetPart(handle, CURLUPART_HOST, 0);
   if (!host || *host == '\0') return std::nullopt;
   std::optional<std::string> normalized_host = NormalizeHost(host.get());
-  if (!normalized_host || normalized_host->empty()) return std::nullopt;
+  if (!normalized_host || !IsValidHost(*normalized_host)) return std::nullopt;
   url.host = std::move(*normalized_host);
 
   CurlString port = GetPart(handle, CURLUPART_PORT, CURLU_DEFAULT_PORT);

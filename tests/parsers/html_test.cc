@@ -292,3 +292,19 @@ TEST(ExtractDocument, InvalidUtf8IsReplaced) {
 
 }  // namespace
 }  // namespace mw
+
+// Found by fuzz/html_fuzzer.cc: Gumbo writes a character reference past U+10FFFF as the byte
+// 0xFF; every field still comes out as UTF-8, the reference as U+FFFD.
+TEST(ExtractDocument, OverflowingCharacterReferencesComeOutAsUtf8) {
+  const mw::Url base = *mw::ParseUrl("http://host.test/");
+  const mw::Document doc = mw::ExtractDocument(
+      "<title>a &#999999999999; b</title><img alt=\"x&#99999999999;y\">"
+      "<p>text &#x110000; &#1114111; end <a href=/l>link &#999999999;</a></p>",
+      base);
+  for (const std::string& field : doc.fields) {
+    EXPECT_EQ(mw::ValidUtf8Prefix(field), field.size()) << field;
+  }
+  EXPECT_EQ(doc.text(mw::Field::kTitle), "a \xEF\xBF\xBD b");
+  ASSERT_EQ(doc.links.size(), 1u);
+  EXPECT_EQ(mw::ValidUtf8Prefix(doc.links[0].text), doc.links[0].text.size());
+}

@@ -65,6 +65,13 @@ TEST(ParseUrl, NormalisesAndRejects) {
       {"http://host.test:0/", "", "port zero"},
       {"http://ho st.test/", "", "space in host"},
       {"http://\xff\xfe.test/", "", "invalid UTF-8 host"},
+      // Found by fuzz/url_fuzzer.cc (reproducers in fuzz/regressions/url): a host must hold no
+      // forbidden domain code point, before or after the IDNA mapping.
+      {"http://a\x7f/", "", "DEL in the host"},
+      {"http://\x7f/", "", "a host of DEL alone"},
+      {"http://a\xef\xbc\x8f" "b.test/", "", "U+FF0F maps to '/': it would move the host"},
+      {"http://a\xcb\x9c.test/", "", "U+02DC maps to a space"},
+      {"http://a|b.test/", "", "'|' in the host"},
       {"http:host.test", "", "http: without slashes"},
       {"::::", "", "garbage"},
       {std::string(100000, 'a'), "", "long garbage"},
