@@ -32,6 +32,7 @@
 #include "crawler/fetch_pool.h"
 #include "crawler/frontier.h"
 #include "crawler/recorder.h"
+#include "crawler/warc_json.h"
 #include "parsers/charset.h"
 #include "parsers/html.h"
 #include "parsers/robots.h"
@@ -49,15 +50,6 @@ using Clock = std::chrono::steady_clock;
 std::string FetchedAt(const FetchResult& result) {
   const bool sent = result.sent_at.time_since_epoch().count() != 0;
   return UtcIso(sent ? result.sent_at : std::chrono::system_clock::now());
-}
-
-Json WarcJson(const WarcRef& ref) {
-  if (ref.file.empty()) return nullptr;
-  return {{"file", ref.file},
-          {"offset", ref.offset},
-          {"length", ref.length},
-          {"record_id", ref.record_id},
-          {"sha256", ref.sha256}};
 }
 
 std::string TrimLine(std::string line) {
@@ -714,7 +706,7 @@ class CrawlLoop {
                    {"ip", result.ip},
                    {"depth", entry.depth},
                    {"via", entry.via},
-                   {"warc", WarcJson(page.warc)}};
+                   {"warc", WarcRefJson(page.warc)}};
       FindingRecord& finding = page.findings.emplace_back();
       finding.url_id = entry.id;
       finding.url = entry.url;
@@ -807,7 +799,7 @@ class CrawlLoop {
       ++summary_.errors_by_kind[problem_kind];
     }
     if (!note.empty() && problem_kind.empty()) line["note"] = note;
-    if (!warc.file.empty()) line["warc"] = WarcJson(warc);
+    if (!warc.file.empty()) line["warc"] = WarcRefJson(warc);
     WriteLine(line, std::move(record));
   }
 

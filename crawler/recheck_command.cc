@@ -35,6 +35,7 @@
 #include "crawler/recorder.h"
 #include "crawler/store.h"
 #include "crawler/warc.h"
+#include "crawler/warc_json.h"
 #include "parsers/charset.h"
 #include "parsers/html.h"
 #include "parsers/url.h"
@@ -263,14 +264,6 @@ std::string FormatElapsed(double seconds) {
 std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
-
-Json WarcRefJson(const WarcRecordRef& ref) {
-  return {{"file", ref.file},
-          {"offset", ref.offset},
-          {"length", ref.length},
-          {"record_id", ref.record_id}};
-}
-
 
 // What a 304 Not Modified for `target` means: the outcome of the response its validators came
 // from -- the latest re-check that received them, or else the crawl's flagged fetch ("live").
@@ -553,7 +546,7 @@ class RecheckLoop {
       Complain("WARC: " + check.url + ": " + metadata.error);
       return;
     }
-    (*detail)["metadata"] = WarcRefJson(metadata);
+    (*detail)["metadata"] = WarcRefJson(ToWarcRef(metadata));
   }
 
   // Where the host answered from, its Server header and certificate: a mirror that moved

@@ -22,6 +22,7 @@
 #include "crawler/recorder.h"
 #include "crawler/store.h"
 #include "crawler/warc.h"
+#include "crawler/warc_json.h"
 
 namespace mw {
 namespace {
@@ -156,15 +157,6 @@ Json ParseStored(const std::string& text) {
   if (text.empty()) return nullptr;
   Json parsed = Json::parse(text, nullptr, false);
   return parsed.is_discarded() ? Json(text) : parsed;
-}
-
-Json WarcRefJson(const WarcRef& ref) {
-  if (ref.file.empty()) return nullptr;
-  return {{"file", ref.file},
-          {"offset", ref.offset},
-          {"length", ref.length},
-          {"record_id", ref.record_id},
-          {"sha256", ref.sha256}};
 }
 
 // The findings.jsonl line (rules, threshold, via ...) with the store's own fields over it.

@@ -16,6 +16,7 @@
 
 #include "crawler/crawl.h"
 #include "signatures/signature_set.h"
+#include "tests/crawler/temp_dir.h"
 
 namespace mw::testing {
 
@@ -44,11 +45,8 @@ outlets:
 class CrawlFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
+    dir_ = FreshTestDir();
+    std::filesystem::remove_all(dir_);  // crawls create it: some tests check that they do
     std::vector<SignatureDiagnostic> errors;
     signatures_ = SignatureSet::LoadString(kTestRules, "test.yaml", &errors);
     ASSERT_NE(signatures_, nullptr) << (errors.empty() ? "" : errors[0].ToString());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crawler/store.h"
+#include "tests/crawler/temp_dir.h"
 
 namespace mw {
 namespace {
@@ -234,12 +235,7 @@ std::vector<std::string> Numbered(const std::string& prefix, int from, int to) {
 class FrontierWithLog : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir();
     Open();
   }
   void TearDown() override {

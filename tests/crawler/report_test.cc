@@ -18,6 +18,7 @@
 #include "crawler/store.h"
 #include "crawler/warc.h"
 #include "tests/crawler/node_tools.h"
+#include "tests/crawler/temp_dir.h"
 
 namespace mw {
 namespace {
@@ -174,11 +175,7 @@ Json BrowserVerdict(const std::string& output) {
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("mw-" + std::string(info->test_suite_name()) + "-" +
-                                        info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::FreshTestDir();
     std::string error;
     store_ = Store::Open((dir_ / "crawl.db").string(), &error);
     ASSERT_NE(store_, nullptr) << error;

@@ -12,18 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/crawler/temp_dir.h"
+
 namespace mw {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mw-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir();
     path_ = (dir_ / "crawl.db").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -1,5 +1,6 @@
 #include "crawler/warc.h"
 #include "tests/crawler/node_tools.h"
+#include "tests/crawler/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -244,10 +245,8 @@ WarcExchange MakeExchange(const std::string& response, int n,
 class WarcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("mw-" + std::string(info->test_suite_name()) + "-" +
-                                        info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    dir_ = testing::FreshTestDir();
+    fs::remove_all(dir_);  // the writer creates it: a test checks that it does
   }
   void TearDown() override { fs::remove_all(dir_); }
 
