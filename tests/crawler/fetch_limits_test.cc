@@ -2,7 +2,6 @@
 // stops it. Every test runs a real crawl (RunCrawl) against an in-process server on loopback
 // and reads the verdict from pages.jsonl.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,9 +19,12 @@
 #include "crawler/crawl.h"
 #include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
+#include "tests/crawler/zlib_util.h"
 
 namespace mw {
 namespace {
+
+using testing::GzipOfZeros;
 
 using testing::Reply;
 using testing::TestServer;
@@ -32,33 +34,6 @@ using namespace std::string_literals;
 
 constexpr std::int64_t kMiB = 1 << 20;
 
-
-// `size` zero bytes as a gzip stream: deflate shrinks zeros about 1000:1.
-std::string GzipOfZeros(std::size_t size) {
-  z_stream z{};
-  // 15 + 16: a gzip header and trailer around the deflate stream.
-  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::vector<unsigned char> zeros(kMiB, 0);
-  std::string out;
-  unsigned char buffer[64 * 1024];
-  std::size_t left = size;
-  int flush = Z_NO_FLUSH;
-  do {
-    const std::size_t chunk = std::min<std::size_t>(left, zeros.size());
-    left -= chunk;
-    flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
-    z.next_in = zeros.data();
-    z.avail_in = static_cast<uInt>(chunk);
-    do {
-      z.next_out = buffer;
-      z.avail_out = sizeof buffer;
-      deflate(&z, flush);
-      out.append(reinterpret_cast<char*>(buffer), sizeof buffer - z.avail_out);
-    } while (z.avail_out == 0);
-  } while (flush != Z_FINISH);
-  deflateEnd(&z);
-  return out;
-}
 
 class FetchLimits : public testing::CrawlFixture {
  protected:

@@ -3,7 +3,6 @@
 // is the evidence, pages.jsonl and the summary are checked against it.
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,9 +23,12 @@
 #include "crawler/crawl.h"
 #include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
+#include "tests/crawler/zlib_util.h"
 
 namespace mw {
 namespace {
+
+using testing::Compress;
 
 using testing::Reply;
 using testing::TestServer;
@@ -88,23 +90,6 @@ class Recorder {
 
 bool IsPage(const std::string& target) {
   return target != "/robots.txt" && target.find("sitemap") == std::string::npos;
-}
-
-// gzip (RFC 1952) of `data`, made with the zlib the parsers already link.
-std::string Gzip(const std::string& data) {
-  z_stream stream{};
-  EXPECT_EQ(
-      deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&stream, data.size()) + 64, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
 }
 
 // An IMF-fixdate (RFC 9110 5.6.7) `ahead` from now, whole seconds.
@@ -650,7 +635,7 @@ TEST_F(PolitenessSitemapTest, RobotsSitemapLineIsUsed) {
       "<url><loc>http://maps.test/gz/two</loc></url>"
       "<url><loc>http://elsewhere.test/out-of-scope</loc></url>"
       "</urlset>";
-  const std::string part1_gz = Gzip(part1);
+  const std::string part1_gz = Compress(part1);
   ASSERT_EQ(part1_gz.substr(0, 2), "\x1f\x8b");
   TestServer server([&](const std::string& host, const std::string& target) -> Reply {
     if (host != "maps.test") return Html("<title>must not be fetched</title>");

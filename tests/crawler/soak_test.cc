@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +26,7 @@
 #include "crawler/store.h"
 #include "tests/crawler/crawl_fixture.h"
 #include "tests/crawler/test_server.h"
+#include "tests/crawler/zlib_util.h"
 
 namespace mw::testing {
 namespace {
@@ -60,30 +60,6 @@ std::string Host(int i) {
   char name[16];
   std::snprintf(name, sizeof name, "h%02d.test", i);
   return name;
-}
-
-// A gzip body of `size` zero bytes, built once: ~1 MB on the wire for 1 GiB decoded.
-std::string GzipOfZeros(std::size_t size) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  const std::string zeros(1 << 20, '\0');
-  std::string out;
-  char buffer[1 << 16];
-  for (std::size_t fed = 0; fed < size;) {
-    const std::size_t n = std::min(zeros.size(), size - fed);
-    fed += n;
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
-    z.avail_in = static_cast<uInt>(n);
-    const int flush = fed == size ? Z_FINISH : Z_NO_FLUSH;
-    do {
-      z.next_out = reinterpret_cast<Bytef*>(buffer);
-      z.avail_out = sizeof buffer;
-      deflate(&z, flush);
-      out.append(buffer, sizeof buffer - z.avail_out);
-    } while (z.avail_out == 0);
-  }
-  deflateEnd(&z);
-  return out;
 }
 
 // The misbehaviours a /p/ URL can have, and how often (out of 100).

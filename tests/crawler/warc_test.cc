@@ -1,13 +1,13 @@
 #include "crawler/warc.h"
 #include "tests/crawler/node_tools.h"
 #include "tests/crawler/temp_dir.h"
+#include "tests/crawler/zlib_util.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <csignal>
@@ -24,6 +24,8 @@
 
 namespace mw {
 namespace {
+
+using testing::Compress;
 
 namespace fs = std::filesystem;
 using std::chrono::system_clock;
@@ -69,19 +71,6 @@ std::string Sha1Base32(std::string_view bytes) {
   return out;
 }
 
-std::string Gzip(std::string_view bytes) {
-  z_stream stream{};
-  deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, bytes.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -191,7 +180,7 @@ struct ExchangeCase {
 
 std::vector<ExchangeCase> ExchangeCases() {
   const std::string html = "<html><title>Example Agency</title>mirror</html>\n";
-  const std::string gzipped = Gzip(html);
+  const std::string gzipped = Compress(html);
   const std::string half = gzipped.substr(0, gzipped.size() / 2);
   const std::string rest = gzipped.substr(gzipped.size() / 2);
   char sizes[64];
@@ -608,7 +597,7 @@ TEST_F(WarcTest, IndependentReaderCatchesATamperedBody) {
       ASSERT_NE(at, std::string::npos);
       record[at] = 'e';
     }
-    tampered += Gzip(record);
+    tampered += Compress(record);
   }
   const fs::path path = dir_ / ref.file;
   std::ofstream(path, std::ios::binary) << tampered;
